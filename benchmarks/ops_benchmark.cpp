@@ -1,0 +1,163 @@
+// primer-bench-ops: where CPU time goes in the hot ops. Each measurement is paired with a named baseline
+// timed in the same run, and the ratios are printed at the end:
+//  - matmul through oneDNN (f32, bf16) against Eigen's f32 GEMM on the same shapes and threads;
+//  - fused softmax cross-entropy (forward + backward) against a memcpy of the logits, its memory floor.
+// Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "primer/backend/backend.h"
+#include "primer/tensor/random.h"
+
+namespace {
+
+using primer::DType;
+using primer::Tensor;
+
+struct MatmulShape {
+  const char* name;
+  std::int64_t m, k, n;
+  bool weight_transposed;  // b given as a [n, k] weight, viewed transposed (how linear layers run)
+};
+
+constexpr MatmulShape kShapes[] = {
+    {"qkv_proj", 2048, 256, 256, true},      {"ffn_in", 2048, 256, 1024, true},
+    {"ffn_out", 2048, 1024, 256, true},      {"logits", 2048, 256, 8192, true},
+    {"grad_weight", 1024, 2048, 256, false},
+};
+
+double matmul_flops(const MatmulShape& s) {
+  return 2.0 * static_cast<double>(s.m * s.k * s.n);
+}
+
+void set_rate(benchmark::State& state, double flops_per_iteration, double bytes_per_iteration) {
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GB/s"] = benchmark::Counter(
+      bytes_per_iteration, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void onednn_matmul(benchmark::State& state, MatmulShape s, DType dtype) {
+  primer::Generator generator(1);
+  const Tensor a = primer::randn({s.m, s.k}, dtype, generator);
+  const Tensor b = s.weight_transposed ? primer::randn({s.n, s.k}, dtype, generator).transpose(0, 1)
+                                       : primer::randn({s.k, s.n}, dtype, generator);
+  const Tensor out = Tensor::empty({s.m, s.n}, dtype);
+  primer::Backend& cpu = primer::backend_for(primer::Device::cpu());
+  for (auto _ : state) {
+    cpu.matmul(a, b, Tensor(), out);
+    benchmark::DoNotOptimize(out.data_ptr());
+  }
+  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * primer::dtype_size(dtype));
+  set_rate(state, matmul_flops(s), bytes);
+}
+
+void eigen_matmul(benchmark::State& state, MatmulShape s) {
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor a = RowMajor::Random(s.m, s.k);
+  const RowMajor w = s.weight_transposed ? RowMajor::Random(s.n, s.k) : RowMajor::Random(s.k, s.n);
+  RowMajor out(s.m, s.n);
+  for (auto _ : state) {
+    if (s.weight_transposed) {
+      out.noalias() = a * w.transpose();
+    } else {
+      out.noalias() = a * w;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_rate(state, matmul_flops(s), static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * 4));
+}
+
+constexpr std::int64_t kRows = 2048, kVocab = 8192;
+// Counted per logit: forward max, subtract, exp, add; backward subtract, exp, multiply (exp as one).
+constexpr double kCrossEntropyFlopsPerLogit = 7.0;
+
+void fused_cross_entropy(benchmark::State& state, DType dtype) {
+  primer::Generator generator(2);
+  const Tensor logits = primer::randn({kRows, kVocab}, dtype, generator, 3.0);
+  const Tensor targets = primer::randint({kRows}, 0, kVocab, generator);
+  const Tensor loss = Tensor::empty({1}, DType::f32);
+  const Tensor lse = Tensor::empty({kRows}, DType::f32);
+  const Tensor grad_loss = Tensor::full({1}, 1.0, DType::f32);
+  const Tensor grad_logits = Tensor::empty_like(logits);
+  primer::Backend& cpu = primer::backend_for(primer::Device::cpu());
+  for (auto _ : state) {
+    cpu.cross_entropy_forward(logits, targets, 1e-4, loss, lse);
+    cpu.cross_entropy_backward(grad_loss, logits, targets, lse, 1e-4, grad_logits);
+    benchmark::DoNotOptimize(grad_logits.data_ptr());
+  }
+  // The unavoidable traffic: logits read by forward and backward, gradient written once.
+  const double bytes = 3.0 * static_cast<double>(kRows * kVocab * primer::dtype_size(dtype));
+  set_rate(state, kCrossEntropyFlopsPerLogit * static_cast<double>(kRows * kVocab), bytes);
+}
+
+void logits_memcpy(benchmark::State& state) {
+  const Tensor source = Tensor::full({kRows, kVocab}, 1.0, DType::f32);
+  const Tensor destination = Tensor::empty_like(source);
+  const auto bytes = static_cast<std::size_t>(kRows * kVocab * 4);
+  for (auto _ : state) {
+    std::memcpy(destination.data_ptr(), source.data_ptr(), bytes);
+    benchmark::DoNotOptimize(destination.data_ptr());
+  }
+  set_rate(state, 0.0, 2.0 * static_cast<double>(bytes));
+}
+
+class RecordingReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) seconds[run.run_name.function_name] = run.GetAdjustedRealTime();
+    ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> seconds;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (const MatmulShape& shape : kShapes) {
+    const std::string suffix = std::string("/") + shape.name;
+    benchmark::RegisterBenchmark(("matmul/onednn_f32" + suffix).c_str(), onednn_matmul, shape, DType::f32)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("matmul/onednn_bf16" + suffix).c_str(), onednn_matmul, shape, DType::bf16)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("matmul/eigen_f32" + suffix).c_str(), eigen_matmul, shape)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("cross_entropy/fused_f32", fused_cross_entropy, DType::f32)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("cross_entropy/fused_bf16", fused_cross_entropy, DType::bf16)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("cross_entropy/memcpy_f32_baseline", logits_memcpy)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+
+  benchmark::Initialize(&argc, argv);
+  RecordingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  auto ratio = [&](const std::string& baseline, const std::string& measured) {
+    const auto b = reporter.seconds.find(baseline);
+    const auto m = reporter.seconds.find(measured);
+    if (b == reporter.seconds.end() || m == reporter.seconds.end()) return;
+    std::printf("  %-36s %6.2fx  (vs %s)\n", measured.c_str(), b->second / m->second, baseline.c_str());
+  };
+  std::printf("\nSpeed ratios (baseline time / measured time; > 1 is faster than the baseline):\n");
+  for (const MatmulShape& shape : kShapes) {
+    const std::string suffix = std::string("/") + shape.name;
+    ratio("matmul/eigen_f32" + suffix, "matmul/onednn_f32" + suffix);
+    ratio("matmul/eigen_f32" + suffix, "matmul/onednn_bf16" + suffix);
+  }
+  ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_f32");
+  ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_bf16");
+  benchmark::Shutdown();
+  return 0;
+}

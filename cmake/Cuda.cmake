@@ -1,0 +1,23 @@
+# CUDA is optional: found automatically, compiled for Ampere and Hopper so every build proves the GPU code
+# compiles, even on machines without a GPU. -DPRIMER_CUDA=OFF skips it.
+set(PRIMER_HAS_CUDA OFF)
+if(PRIMER_CUDA)
+  include(CheckLanguage)
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 cannot pass C++20 to nvcc; kernels need no more
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(PRIMER_HAS_CUDA ON)
+    message(STATUS "primer: CUDA ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES}")
+  else()
+    message(STATUS "primer: no CUDA compiler found; building the CPU backend only")
+  endif()
+endif()

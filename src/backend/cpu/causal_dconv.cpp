@@ -1,0 +1,81 @@
+// Multi-DConv-Head Attention's causal depthwise convolution of width 3 along time.
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/kernel_support.h"
+
+namespace primer::cpu {
+namespace {
+
+constexpr std::int64_t kTaps = 3;
+
+void check_dconv_shapes(const Tensor& x, const Tensor& weight, const char* op) {
+  PRIMER_CHECK(x.dim() == 3 && weight.dim() == 2 && weight.size(0) == kTaps && weight.size(1) == x.size(2),
+               "{}: x {} must be [B, T, C] and weight {} [3, C]", op, x.describe(), weight.describe());
+}
+
+}  // namespace
+
+void CpuBackend::causal_dconv_forward(const Tensor& x, const Tensor& weight, const Tensor& y) {
+  check_dconv_shapes(x, weight, "causal_dconv");
+  check_same_shape(x, y, "causal_dconv");
+  dispatch_floating(x.dtype(), "causal_dconv", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    check_operands({&x, &weight, &y}, x.dtype(), "causal_dconv");
+    const std::int64_t batch = x.size(0), time = x.size(1), channels = x.size(2);
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    T* py = y.data<T>();
+#pragma omp parallel for collapse(2) schedule(static)
+    for (std::int64_t b = 0; b < batch; ++b) {
+      for (std::int64_t t = 0; t < time; ++t) {
+        const T* row = px + (b * time + t) * channels;
+        T* out = py + (b * time + t) * channels;
+        for (std::int64_t c = 0; c < channels; ++c) {
+          S acc = S(pw[c]) * S(row[c]);
+          if (t >= 1) acc += S(pw[channels + c]) * S(row[c - channels]);
+          if (t >= 2) acc += S(pw[2 * channels + c]) * S(row[c - 2 * channels]);
+          out[c] = static_cast<T>(acc);
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
+                                       const Tensor& grad_x, const Tensor& grad_weight) {
+  check_dconv_shapes(x, weight, "causal_dconv backward");
+  check_same_shape(x, grad_y, "causal_dconv backward");
+  check_same_shape(weight, grad_weight, "causal_dconv backward");
+  dispatch_floating(x.dtype(), "causal_dconv backward", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    check_operands({&grad_y, &x, &weight, &grad_x, &grad_weight}, x.dtype(), "causal_dconv backward");
+    const std::int64_t batch = x.size(0), time = x.size(1), channels = x.size(2);
+    const T* px = x.data<T>();
+    const T* pw = weight.data<T>();
+    const T* pdy = grad_y.data<T>();
+    T* pdx = grad_x.data<T>();
+#pragma omp parallel for collapse(2) schedule(static)
+    for (std::int64_t b = 0; b < batch; ++b) {
+      for (std::int64_t t = 0; t < time; ++t) {
+        const T* dy = pdy + (b * time + t) * channels;
+        T* dx = pdx + (b * time + t) * channels;
+        for (std::int64_t c = 0; c < channels; ++c) {
+          S acc = S(pw[c]) * S(dy[c]);
+          if (t + 1 < time) acc += S(pw[channels + c]) * S(dy[c + channels]);
+          if (t + 2 < time) acc += S(pw[2 * channels + c]) * S(dy[c + 2 * channels]);
+          dx[c] = static_cast<T>(acc);
+        }
+      }
+    }
+    for (std::int64_t tap = 0; tap < kTaps; ++tap) {
+      column_reduce(batch * time, channels, grad_weight.data<T>() + tap * channels,
+                    [&](std::int64_t n, std::int64_t c) {
+                      const std::int64_t t = n % time;
+                      return t >= tap ? S(pdy[n * channels + c]) * S(px[(n - tap) * channels + c]) : S(0);
+                    });
+    }
+  });
+}
+
+}  // namespace primer::cpu

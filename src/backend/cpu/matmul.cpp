@@ -1,0 +1,151 @@
+// Matrix products: oneDNN for f32 and bf16 (primitives cached by shape, strides and dtypes, so the
+// training loop never rebuilds one), Eigen for f64, which oneDNN lacks and only tests use.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <Eigen/Core>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/kernel_support.h"
+
+namespace primer::cpu {
+namespace {
+
+dnnl::memory::data_type onednn_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return dnnl::memory::data_type::f32;
+    case DType::bf16: return dnnl::memory::data_type::bf16;
+    default: PRIMER_FAIL("matmul: oneDNN path has no {} support", dtype_name(dtype));
+  }
+}
+
+// Operands as oneDNN sees them: 3-D, batch first (a 2-D operand gets a batch of 1 and, for b, stride 0
+// so it broadcasts over a's batch).
+struct Operand {
+  dnnl::memory::dims dims;
+  dnnl::memory::dims strides;
+  DType dtype;
+};
+
+Operand as_batched(const Tensor& t) {
+  if (t.dim() == 3)
+    return {{t.size(0), t.size(1), t.size(2)}, {t.stride(0), t.stride(1), t.stride(2)}, t.dtype()};
+  // The batch stride of a size-1 batch is never used; the matrix size keeps oneDNN's layout checks happy.
+  return {{1, t.size(0), t.size(1)}, {t.size(0) * t.size(1), t.stride(0), t.stride(1)}, t.dtype()};
+}
+
+dnnl::memory::desc describe(const Operand& operand) {
+  return dnnl::memory::desc(operand.dims, onednn_type(operand.dtype), operand.strides);
+}
+
+class OnednnMatmul {
+ public:
+  static OnednnMatmul& instance() {
+    static OnednnMatmul matmul;
+    return matmul;
+  }
+
+  void run(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+    Operand oa = as_batched(a);
+    Operand ob = as_batched(b);
+    Operand oc = as_batched(out);
+
+    std::optional<Operand> obias;
+    if (bias.defined()) obias = Operand{{1, 1, bias.numel()}, {0, 0, 1}, bias.dtype()};
+
+    const std::string key =
+        fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", fmt::join(oa.dims, ","), fmt::join(oa.strides, ","),
+                    fmt::join(ob.dims, ","), fmt::join(ob.strides, ","), fmt::join(oc.strides, ","),
+                    static_cast<int>(a.dtype()), static_cast<int>(b.dtype()), static_cast<int>(out.dtype()),
+                    obias ? 1 : 0, obias ? static_cast<int>(obias->dtype) : -1);
+    dnnl::matmul* primitive = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      auto found = cache_.find(key);
+      if (found == cache_.end()) {
+        const dnnl::matmul::desc desc =
+            obias ? dnnl::matmul::desc(describe(oa), describe(ob), describe(*obias), describe(oc))
+                  : dnnl::matmul::desc(describe(oa), describe(ob), describe(oc));
+        found = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, engine_))).first;
+      }
+      primitive = &found->second;
+    }
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, dnnl::memory(describe(oa), engine_, a.data_ptr())},
+        {DNNL_ARG_WEIGHTS, dnnl::memory(describe(ob), engine_, b.data_ptr())},
+        {DNNL_ARG_DST, dnnl::memory(describe(oc), engine_, out.data_ptr())},
+    };
+    if (obias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(describe(*obias), engine_, bias.data_ptr()));
+    primitive->execute(stream_, args);
+    stream_.wait();
+  }
+
+ private:
+  OnednnMatmul() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, dnnl::matmul> cache_;
+};
+
+void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+  using Strided = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Operand oa = as_batched(a);
+  const Operand ob = as_batched(b);
+  const std::int64_t batch = oa.dims[0];
+  const std::int64_t m = oa.dims[1];
+  const std::int64_t k = oa.dims[2];
+  const std::int64_t n = ob.dims[2];
+  const double* pa = a.data<double>();
+  const double* pb = b.data<double>();
+  const std::int64_t b_batch_stride = b.dim() == 2 ? 0 : ob.strides[0];  // a 2-D b is shared by the batch
+  for (std::int64_t i = 0; i < batch; ++i) {
+    // A column-major map of a row-major strided matrix: outer stride walks columns, inner walks rows.
+    Strided ma(pa + i * oa.strides[0], m, k,
+               Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(oa.strides[2], oa.strides[1]));
+    Strided mb(pb + i * b_batch_stride, k, n,
+               Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(ob.strides[2], ob.strides[1]));
+    Eigen::Map<RowMajor> mc(out.data<double>() + i * m * n, m, n);
+    mc.noalias() = ma * mb;
+    if (bias.defined()) mc.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(bias.data<double>(), n);
+  }
+}
+
+}  // namespace
+
+void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+  const bool shapes_ok = (a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3) &&
+                         out.dim() == a.dim() && b.dim() <= a.dim() && a.size(-1) == b.size(-2) &&
+                         out.size(-2) == a.size(-2) && out.size(-1) == b.size(-1) &&
+                         (a.dim() == 2 || out.size(0) == a.size(0)) &&
+                         (b.dim() == 2 || a.size(0) == b.size(0));
+  PRIMER_CHECK(shapes_ok, "matmul: shapes do not match: a {} b {} out {}", a.describe(), b.describe(),
+               out.describe());
+  PRIMER_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == b.size(-1)),
+               "matmul: bias {} must be [{}]", bias.describe(), b.size(-1));
+  PRIMER_CHECK(a.dtype() == b.dtype(), "matmul: a {} and b {} differ in dtype", a.describe(), b.describe());
+  PRIMER_CHECK(out.is_contiguous(), "matmul: out {} must be contiguous", out.describe());
+  for (const Tensor* t : {&a, &b, &out, &bias}) {
+    PRIMER_CHECK(!t->defined() || t->device() == Device::cpu(), "matmul: {} is not a CPU tensor",
+                 t->describe());
+  }
+  if (a.dtype() == DType::f64) {
+    PRIMER_CHECK(out.dtype() == DType::f64 && (!bias.defined() || bias.dtype() == DType::f64),
+                 "matmul: f64 operands need f64 out and bias, got out {} bias {}", out.describe(),
+                 bias.describe());
+    eigen_matmul_f64(a, b, bias, out);
+    return;
+  }
+  PRIMER_CHECK(out.dtype() == DType::f32 || out.dtype() == a.dtype(), "matmul: out {} for {} operands",
+               out.describe(), dtype_name(a.dtype()));
+  if (out.numel() == 0) return;
+  OnednnMatmul::instance().run(a, b, bias, out);
+}
+
+}  // namespace primer::cpu

@@ -1,0 +1,61 @@
+#include "primer/ops/linear.h"
+
+#include "primer/autograd/record.h"
+#include "primer/backend/backend.h"
+
+namespace primer::ops {
+namespace {
+
+Tensor product(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor()) {
+  Shape shape = a.shape();
+  shape.back() = b.size(-1);
+  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
+  backend_for(a.device()).matmul(a, b, bias, out);
+  return out;
+}
+
+Tensor t(const Tensor& x) {
+  return x.transpose(-1, -2);
+}
+
+Tensor flatten_rows(const Tensor& x) {
+  return x.reshape({-1, x.size(-1)});
+}
+
+}  // namespace
+
+Variable matmul(const Variable& a, const Variable& b) {
+  const Tensor av = a.value();
+  const Tensor bv = b.value();
+  PRIMER_CHECK(av.dim() >= b.value().dim(), "matmul: a {} has fewer dimensions than b {}", av.describe(),
+               bv.describe());
+  return record(product(av, bv), "matmul", {a, b}, [av, bv](const Tensor& g) {
+    const Tensor grad_a = product(g, t(bv));
+    // A 2-D b shared across a's batch collects its gradient over every row of the batch.
+    const Tensor grad_b =
+        bv.dim() < av.dim() ? product(t(flatten_rows(av)), flatten_rows(g)) : product(t(av), g);
+    return std::vector<Tensor>{grad_a, grad_b};
+  });
+}
+
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  const Tensor w = weight.value();
+  PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1),
+               "linear: x {} does not fit weight {} ([out, in])", x.value().describe(), w.describe());
+  const Tensor x2 = flatten_rows(x.value());
+  Shape out_shape = x.shape();
+  out_shape.back() = w.size(0);
+  const Tensor y = product(x2, t(w), bias.defined() ? bias.value() : Tensor()).view(out_shape);
+  return record(y, "linear", {x, weight, bias},
+                [x2, w, x_shape = x.shape(), has_bias = bias.defined()](const Tensor& g) {
+                  const Tensor g2 = flatten_rows(g);
+                  Tensor grad_bias;
+                  if (has_bias) {
+                    grad_bias = Tensor::empty({g2.size(1)}, g2.dtype(), g2.device());
+                    backend_for(g2.device()).sum_rows(g2, grad_bias);
+                  }
+                  return std::vector<Tensor>{product(g2, w).view(x_shape), product(t(g2), x2), grad_bias};
+                });
+}
+
+}  // namespace primer::ops

@@ -1,0 +1,142 @@
+// Tensor: shapes, strides, views, copies, dtype conversion, allocator, and the errors they raise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "primer/tensor/allocator.h"
+#include "primer/tensor/random.h"
+#include "primer/tensor/tensor.h"
+
+namespace primer {
+namespace {
+
+Tensor arange(std::int64_t count, const Shape& shape) {
+  std::vector<float> values(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) values[static_cast<std::size_t>(i)] = static_cast<float>(i);
+  return Tensor::from_vector(values, shape);
+}
+
+TEST(Tensor, EmptyHasContiguousRowMajorStrides) {
+  const Tensor t = Tensor::empty({2, 3, 5}, DType::f32);
+  EXPECT_EQ(t.strides(), (Strides{15, 5, 1}));
+  EXPECT_EQ(t.numel(), 30);
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_EQ(t.describe(), "f32[2, 3, 5] cpu");
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 64, 0u);
+}
+
+TEST(Tensor, TransposeIsAViewAndContiguousCopies) {
+  const Tensor t = arange(6, {2, 3});
+  const Tensor tt = t.transpose(0, 1);
+  EXPECT_EQ(tt.shape(), (Shape{3, 2}));
+  EXPECT_FALSE(tt.is_contiguous());
+  EXPECT_EQ(tt.storage(), t.storage());
+  EXPECT_EQ(tt.to_vector<float>(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  const Tensor c = tt.contiguous();
+  EXPECT_TRUE(c.is_contiguous());
+  EXPECT_NE(c.storage(), t.storage());
+}
+
+TEST(Tensor, PermuteSliceAndReshape) {
+  const Tensor t = arange(2 * 3 * 4, {2, 3, 4});
+  const Tensor p = t.permute({2, 0, 1});
+  EXPECT_EQ(p.shape(), (Shape{4, 2, 3}));
+  EXPECT_EQ(p.to_vector<float>()[1], 4.0f);   // p[0, 0, 1] = t[0, 1, 0]
+  EXPECT_EQ(p.to_vector<float>()[3], 12.0f);  // p[0, 1, 0] = t[1, 0, 0]
+  const Tensor s = t.slice(2, 1, 3);
+  EXPECT_EQ(s.shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(s.to_vector<float>()[0], 1.0f);
+  EXPECT_EQ(s.to_vector<float>()[3], 6.0f);
+  const Tensor r = s.reshape({-1});
+  EXPECT_EQ(r.shape(), (Shape{12}));
+  EXPECT_EQ(t.view({4, -1}).shape(), (Shape{4, 6}));
+}
+
+TEST(Tensor, CopyConvertsBetweenDtypesThroughStrides) {
+  const Tensor t = arange(6, {2, 3});
+  const Tensor as_double = t.transpose(0, 1).to(DType::f64);
+  EXPECT_EQ(as_double.to_vector<double>(), (std::vector<double>{0, 3, 1, 4, 2, 5}));
+  const Tensor as_int = t.to(DType::i32);
+  EXPECT_EQ(as_int.to_vector<std::int32_t>()[5], 5);
+  Tensor target = Tensor::zeros({3, 2}, DType::bf16);
+  target.copy_from(t.transpose(0, 1));
+  EXPECT_EQ(target.to_vector<float>(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+}
+
+TEST(Tensor, FillWritesThroughAStridedView) {
+  const Tensor t = Tensor::zeros({3, 4}, DType::f32);
+  t.slice(1, 1, 2).fill(7.0);
+  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{0, 7, 0, 0, 0, 7, 0, 0, 0, 7, 0, 0}));
+}
+
+TEST(BFloat16, RoundsToNearestEvenAndKeepsSpecials) {
+  EXPECT_EQ(static_cast<float>(bfloat16(1.0f)), 1.0f);
+  EXPECT_EQ(static_cast<float>(bfloat16(1.00390625f)), 1.0f);       // halfway: ties to even
+  EXPECT_EQ(static_cast<float>(bfloat16(1.01171875f)), 1.015625f);  // halfway: ties to even (up)
+  EXPECT_TRUE(std::isnan(static_cast<float>(bfloat16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_TRUE(std::isinf(static_cast<float>(bfloat16(std::numeric_limits<float>::infinity()))));
+  EXPECT_EQ(Tensor::zeros({3}, DType::bf16).storage()->nbytes(), 6u);
+}
+
+TEST(Tensor, ErrorsNameTheShapes) {
+  const Tensor t = Tensor::empty({2, 3}, DType::f32);
+  try {
+    (void)t.view({4, 2});
+    FAIL() << "view with the wrong element count must throw";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("f32[2, 3] cpu"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW((void)t.transpose(0, 1).view({6}), Error);
+  EXPECT_THROW((void)t.slice(1, 2, 4), Error);
+  EXPECT_THROW((void)t.data<double>(), Error);
+  EXPECT_THROW(t.copy_from(Tensor::empty({3, 2}, DType::f32)), Error);
+  EXPECT_THROW((void)Tensor::empty({2, 3}, DType::f32, Device::cuda()).numel(), Error);
+}
+
+class CountingAllocator final : public Allocator {
+ public:
+  void* allocate(std::size_t nbytes, Device device) override {
+    ++allocations;
+    return inner->allocate(nbytes, device);
+  }
+  void deallocate(void* pointer, std::size_t nbytes, Device device) override {
+    ++deallocations;
+    inner->deallocate(pointer, nbytes, device);
+  }
+  Allocator* inner = nullptr;
+  int allocations = 0;
+  int deallocations = 0;
+};
+
+TEST(Allocator, IsPluggableAndStorageIsReferenceCounted) {
+  CountingAllocator counting;
+  counting.inner = &allocator_for(DeviceKind::cpu);
+  set_allocator(DeviceKind::cpu, &counting);
+  {
+    const Tensor t = Tensor::empty({4, 4}, DType::f32);
+    const Tensor view = t.transpose(0, 1);
+    EXPECT_EQ(counting.allocations, 1);
+  }
+  set_allocator(DeviceKind::cpu, counting.inner);
+  EXPECT_EQ(counting.deallocations, 1);
+}
+
+TEST(Generator, IsDeterministicBySeed) {
+  Generator a(7), b(7), c(8);
+  EXPECT_EQ(randn({5}, DType::f32, a).to_vector<float>(), randn({5}, DType::f32, b).to_vector<float>());
+  EXPECT_NE(randn({5}, DType::f32, a).to_vector<float>(), randn({5}, DType::f32, c).to_vector<float>());
+  Generator d(3);
+  const std::vector<double> normals = randn({20000}, DType::f64, d).to_vector<double>();
+  double mean = 0.0, squares = 0.0;
+  for (const double v : normals) {
+    mean += v;
+    squares += v * v;
+  }
+  mean /= 20000.0;
+  EXPECT_NEAR(mean, 0.0, 0.03);
+  EXPECT_NEAR(squares / 20000.0 - mean * mean, 1.0, 0.05);
+}
+
+}  // namespace
+}  // namespace primer
