@@ -69,6 +69,17 @@ def cross_entropy(logits, targets, z_loss):
     return (F.cross_entropy(logits, targets.long(), ignore_index=-1) + z_term).reshape(1)
 
 
+def rotary(x, offset, base):
+    # Complex rotation of the pairs (x[i], x[i + D/2]): an independent formulation of the same map.
+    batch, time, heads, dim = x.shape
+    half = dim // 2
+    angles = (torch.arange(time, dtype=torch.float64) + offset)[:, None] * base ** (
+        -2.0 * torch.arange(half, dtype=torch.float64) / dim)
+    rotation = torch.polar(torch.ones_like(angles), angles)[None, :, None, :]
+    turned = torch.complex(x[..., :half], x[..., half:]) * rotation
+    return torch.cat([turned.real, turned.imag], dim=-1)
+
+
 FUNCTIONS = {
     "matmul": lambda a, b: a @ b,
     "linear": lambda x, weight, bias: F.linear(x, weight, bias),
@@ -81,6 +92,7 @@ FUNCTIONS = {
     "silu": lambda x: F.silu(x),
     "swiglu": lambda gate, up: F.silu(gate) * up,
     "causal_dconv": causal_dconv,
+    "rotary": rotary,
     "attention": lambda q, k, v, scale: attention(q, k, v, scale),
     "attention_bias": lambda q, k, v, bias, scale: attention(q, k, v, scale, bias),
     "cross_entropy": cross_entropy,
@@ -107,6 +119,7 @@ def main():
         case("silu", {"x": randn(4, 9, scale=2.0)}),
         case("swiglu", {"gate": randn(4, 9, scale=2.0), "up": randn(4, 9)}),
         case("causal_dconv", {"x": randn(2, 7, 5), "weight": randn(3, 5)}),
+        case("rotary", {"x": randn(2, 7, 3, 6)}, params={"offset": 5, "base": 10000.0}),
         case("attention", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv)}, params={"scale": 0.45}),
         case("attention_bias", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv), "bias": randn(3, 9, 9)},
              params={"scale": 1.0}),

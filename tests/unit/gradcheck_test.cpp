@@ -10,6 +10,7 @@
 #include "primer/ops/embedding.h"
 #include "primer/ops/linear.h"
 #include "primer/ops/normalization.h"
+#include "primer/ops/rotary.h"
 
 namespace primer {
 namespace {
@@ -93,6 +94,11 @@ TEST(Gradcheck, CausalDepthwiseConvolution) {
   // Sequences shorter than the kernel exercise the zero padding alone.
   expect_gradients_match("causal_dconv T=1", [](const Inputs& v) { return ops::causal_dconv(v[0], v[1]); },
                          {random({2, 1, 5}, 21), random({3, 5}, 22)});
+}
+
+TEST(Gradcheck, Rotary) {
+  expect_gradients_match("rotary", [](const Inputs& v) { return ops::rotary(v[0], 3, 10000.0); },
+                         {random({2, 5, 3, 6}, 29)});
 }
 
 TEST(Gradcheck, CausalAttention) {

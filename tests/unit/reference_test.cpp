@@ -1,7 +1,9 @@
 // Every op's forward output and input gradients against PyTorch (tests/reference/op_references.py,
 // run by ctest before this test), in f64, f32 and, forward only, bf16.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include "comparison.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -16,9 +18,12 @@
 #include "primer/ops/embedding.h"
 #include "primer/ops/linear.h"
 #include "primer/ops/normalization.h"
+#include "primer/ops/rotary.h"
 
 namespace primer {
 namespace {
+
+using testing::relative_error;
 
 using nlohmann::json;
 
@@ -41,17 +46,6 @@ Tensor decode(const json& encoded, DType dtype) {
   return Tensor::from_vector(encoded.at("data").get<std::vector<double>>(), shape).to(dtype);
 }
 
-double relative_error(const Tensor& actual, const Tensor& expected) {
-  const std::vector<double> a = actual.to_vector<double>();
-  const std::vector<double> e = expected.to_vector<double>();
-  double difference = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    difference += (a[i] - e[i]) * (a[i] - e[i]);
-    norm += e[i] * e[i];
-  }
-  return std::sqrt(difference) / std::max(std::sqrt(norm), 1e-300);
-}
-
 Variable run_case(const json& c, std::map<std::string, Variable>& in,
                   const std::map<std::string, Tensor>& ints) {
   const std::string op = c.at("op");
@@ -67,6 +61,7 @@ Variable run_case(const json& c, std::map<std::string, Variable>& in,
   if (op == "silu") return ops::silu(in["x"]);
   if (op == "swiglu") return ops::swiglu(in["gate"], in["up"]);
   if (op == "causal_dconv") return ops::causal_dconv(in["x"], in["weight"]);
+  if (op == "rotary") return ops::rotary(in["x"], params.at("offset"), params.at("base"));
   if (op == "attention")
     return ops::causal_attention(in["q"], in["k"], in["v"], Variable(), params.at("scale"));
   if (op == "attention_bias")

@@ -70,6 +70,11 @@ class Backend {
   virtual void causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
                                      const Tensor& grad_x, const Tensor& grad_weight) = 0;
 
+  // Rotary position embedding on x: [B, T, H, D], D even. Each pair (x[i], x[i + D/2]) at time t turns by
+  // the angle (position_offset + t) * base^(-2i/D); inverse turns the other way (this is the backward).
+  virtual void rotary(const Tensor& x, std::int64_t position_offset, double base, bool inverse,
+                      const Tensor& out) = 0;
+
   // Causal softmax attention. q, k, v, out: [B, T, H, D]; bias: [H, T, T] added to the scaled logits, or
   // undefined; lse: [B, H, T], the log-sum-exp of each row, saved so backward can rebuild probabilities
   // without storing them. grad_bias (when bias is defined) receives the sum over the batch.

@@ -44,6 +44,9 @@ class CpuBackend final : public Backend {
   void causal_dconv_forward(const Tensor& x, const Tensor& weight, const Tensor& y) override;
   void causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
                              const Tensor& grad_x, const Tensor& grad_weight) override;
+  // rotary.cpp
+  void rotary(const Tensor& x, std::int64_t position_offset, double base, bool inverse,
+              const Tensor& out) override;
   // attention.cpp
   void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
                          const Tensor& out, const Tensor& lse) override;

@@ -1,0 +1,44 @@
+#pragma once
+// The decoder-only language model every variant shares: token embedding (+ learned positions), a stack of
+// TransformerBlocks (+ one T5 relative bias table for the stack), a final norm, and logits through the
+// tied embedding scaled by d_model^-0.5 (T5) or a separate head. The whole forward pass is logits().
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "primer/models/model_config.h"
+#include "primer/nn/layers.h"
+#include "primer/nn/relative_position_bias.h"
+#include "primer/nn/transformer_block.h"
+
+namespace primer {
+
+class LanguageModel : public nn::Module {
+ public:
+  // Parameters are drawn from config.init_seed in registration order: the same seed, the same model.
+  explicit LanguageModel(const ModelConfig& config);
+
+  // ids: i32 [B, T] with T <= max_seq_len. Returns logits [B * T, vocab_size].
+  Variable logits(const Tensor& ids) const;
+  // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T].
+  Variable loss(const Tensor& ids, const Tensor& targets, double z_loss) const;
+
+  const ModelConfig& config() const { return config_; }
+
+  // Weights as safetensors, keyed by parameter name (docs/models.md lists them).
+  void save_weights(const std::string& path) const;
+  // Loads every parameter; a missing, extra or wrongly shaped tensor is an error naming it and the file.
+  void load_weights(const std::string& path);
+
+ private:
+  ModelConfig config_;
+  Generator generator_;
+  nn::Embedding token_embedding_;
+  std::optional<nn::Embedding> position_embedding_;
+  std::optional<nn::RelativePositionBias> relative_bias_;
+  std::vector<std::unique_ptr<nn::TransformerBlock>> layers_;
+  nn::Norm final_norm_;
+  std::optional<nn::Linear> lm_head_;
+};
+
+}  // namespace primer

@@ -1,0 +1,23 @@
+#pragma once
+// One decoder layer: attention then feed-forward, each in a residual branch. With pre-norm placement
+// both branches read norm(x); Primer's placement keeps the attention branch pre-norm and normalises the
+// feed-forward branch's output instead: x + attn(norm(x)), then x + norm(ffn(x)).
+#include "primer/nn/attention.h"
+#include "primer/nn/feed_forward.h"
+
+namespace primer::nn {
+
+class TransformerBlock : public Module {
+ public:
+  TransformerBlock(const ModelConfig& config, Generator& generator);
+  Variable operator()(const Variable& x, const Variable& position_bias) const;
+
+ private:
+  NormPlacement placement_;
+  Norm attention_norm_;
+  Attention attention_;
+  Norm ffn_norm_;
+  FeedForward ffn_;
+};
+
+}  // namespace primer::nn

@@ -1,0 +1,101 @@
+#include "primer/models/language_model.h"
+
+#include <cmath>
+#include <map>
+
+#include "primer/io/safetensors.h"
+#include "primer/ops/cross_entropy.h"
+#include "primer/ops/elementwise.h"
+#include "primer/ops/linear.h"
+
+namespace primer {
+namespace {
+
+// Mesh-TF draws the shared embedding from N(0, 1); the logits' d_model^-0.5 factor keeps them O(1).
+constexpr double kEmbeddingStd = 1.0;
+
+Tensor positions_for(std::int64_t batch, std::int64_t time) {
+  Tensor positions = Tensor::empty({batch, time}, DType::i32);
+  std::int32_t* data = positions.data<std::int32_t>();
+  for (std::int64_t i = 0; i < batch * time; ++i) data[i] = static_cast<std::int32_t>(i % time);
+  return positions;
+}
+
+}  // namespace
+
+LanguageModel::LanguageModel(const ModelConfig& config)
+    : config_(config),
+      generator_(static_cast<std::uint64_t>(config.init_seed)),
+      token_embedding_(config.vocab_size, config.d_model, kEmbeddingStd, generator_),
+      final_norm_(config.norm, config.d_model, config.norm_eps) {
+  register_module("embedding", token_embedding_);
+  if (config.position == PositionKind::learned) {
+    register_module("position_embedding", position_embedding_.emplace(config.max_seq_len, config.d_model,
+                                                                      kEmbeddingStd, generator_));
+  }
+  if (config.position == PositionKind::t5_bias) {
+    // HF's port of T5 initialises the bias table with std d_model^-0.5.
+    register_module(
+        "relative_bias",
+        relative_bias_.emplace(config.relative_buckets, config.relative_max_distance, config.num_heads,
+                               1.0 / std::sqrt(static_cast<double>(config.d_model)), generator_));
+  }
+  for (std::int64_t i = 0; i < config.num_layers; ++i) {
+    layers_.push_back(std::make_unique<nn::TransformerBlock>(config, generator_));
+    register_module("layers." + std::to_string(i), *layers_.back());
+  }
+  register_module("final_norm", final_norm_);
+  if (!config.tie_embeddings) {
+    register_module("lm_head",
+                    lm_head_.emplace(config.d_model, config.vocab_size, false,
+                                     1.0 / std::sqrt(static_cast<double>(config.d_model)), generator_));
+  }
+}
+
+Variable LanguageModel::logits(const Tensor& ids) const {
+  PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "logits: ids {} must be i32 [batch, time]",
+               ids.describe());
+  const std::int64_t batch = ids.size(0), time = ids.size(1);
+  PRIMER_CHECK(time <= config_.max_seq_len, "logits: sequence of {} tokens exceeds max_seq_len {}", time,
+               config_.max_seq_len);
+  Variable x = token_embedding_(ids);
+  if (position_embedding_) x = ops::add(x, (*position_embedding_)(positions_for(batch, time)));
+  const Variable bias = relative_bias_ ? (*relative_bias_)(time) : Variable();
+  for (const auto& layer : layers_) x = (*layer)(x, bias);
+  x = final_norm_(x);
+  if (config_.scale_logits) x = ops::scale(x, 1.0 / std::sqrt(static_cast<double>(config_.d_model)));
+  const Variable rows = ops::reshape(x, {batch * time, config_.d_model});
+  return lm_head_ ? (*lm_head_)(rows) : ops::linear(rows, token_embedding_.weight());
+}
+
+Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss) const {
+  PRIMER_CHECK(targets.shape() == ids.shape(), "loss: targets {} must match ids {}", targets.describe(),
+               ids.describe());
+  return ops::cross_entropy(logits(ids), targets.reshape({-1}), z_loss);
+}
+
+void LanguageModel::save_weights(const std::string& path) const {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const nn::NamedParameter& parameter : named_parameters()) {
+    tensors.emplace_back(parameter.name, parameter.variable.value());
+  }
+  save_safetensors(path, tensors, {{"format", "primer"}, {"variant", config_.variant}});
+}
+
+void LanguageModel::load_weights(const std::string& path) {
+  std::map<std::string, Tensor> loaded = load_safetensors(path);
+  for (const nn::NamedParameter& parameter : named_parameters()) {
+    const auto found = loaded.find(parameter.name);
+    PRIMER_CHECK(found != loaded.end(), "{}: no tensor '{}' (is this a {} checkpoint?)", path, parameter.name,
+                 config_.variant);
+    const Tensor& value = parameter.variable.value();
+    PRIMER_CHECK(found->second.shape() == value.shape(), "{}: '{}' has shape {} but the model expects {}",
+                 path, parameter.name, to_string(found->second.shape()), to_string(value.shape()));
+    value.copy_from(found->second);
+    loaded.erase(found);
+  }
+  PRIMER_CHECK(loaded.empty(), "{}: tensor '{}' is not a parameter of this {} model", path,
+               loaded.begin()->first, config_.variant);
+}
+
+}  // namespace primer

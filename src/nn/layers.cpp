@@ -1,0 +1,48 @@
+#include "primer/nn/layers.h"
+
+#include "primer/ops/causal_dconv.h"
+#include "primer/ops/embedding.h"
+#include "primer/ops/linear.h"
+#include "primer/ops/normalization.h"
+
+namespace primer::nn {
+
+Linear::Linear(std::int64_t in, std::int64_t out, bool bias, double init_std, Generator& generator) {
+  weight_ = register_parameter("weight", randn({out, in}, DType::f32, generator, init_std));
+  if (bias) bias_ = register_parameter("bias", Tensor::zeros({out}, DType::f32));
+}
+
+Variable Linear::operator()(const Variable& x) const {
+  return ops::linear(x, weight_, bias_);
+}
+
+Norm::Norm(NormKind kind, std::int64_t width, double eps) : kind_(kind), eps_(eps) {
+  scale_ = register_parameter("weight", Tensor::full({width}, 1.0, DType::f32));
+  if (kind == NormKind::layer_norm) bias_ = register_parameter("bias", Tensor::zeros({width}, DType::f32));
+}
+
+Variable Norm::operator()(const Variable& x) const {
+  return kind_ == NormKind::layer_norm ? ops::layer_norm(x, scale_, bias_, eps_)
+                                       : ops::rms_norm(x, scale_, eps_);
+}
+
+Embedding::Embedding(std::int64_t rows, std::int64_t width, double init_std, Generator& generator) {
+  weight_ = register_parameter("weight", randn({rows, width}, DType::f32, generator, init_std));
+}
+
+Variable Embedding::operator()(const Tensor& ids) const {
+  return ops::embedding(weight_, ids);
+}
+
+CausalDConv::CausalDConv(std::int64_t channels) {
+  Tensor taps = Tensor::empty({3, channels}, DType::f32);
+  taps.slice(0, 0, 1).fill(0.5);
+  taps.slice(0, 1, 3).fill(0.5 / 3.0);
+  weight_ = register_parameter("weight", taps);
+}
+
+Variable CausalDConv::operator()(const Variable& x) const {
+  return ops::causal_dconv(x, weight_);
+}
+
+}  // namespace primer::nn

@@ -1,0 +1,26 @@
+#include "primer/nn/transformer_block.h"
+
+#include "primer/ops/elementwise.h"
+
+namespace primer::nn {
+
+TransformerBlock::TransformerBlock(const ModelConfig& config, Generator& generator)
+    : placement_(config.norm_placement),
+      attention_norm_(config.norm, config.d_model, config.norm_eps),
+      attention_(config, generator),
+      ffn_norm_(config.norm, config.d_model, config.norm_eps),
+      ffn_(config, generator) {
+  register_module("attention_norm", attention_norm_);
+  register_module("attention", attention_);
+  register_module("ffn_norm", ffn_norm_);
+  register_module("ffn", ffn_);
+}
+
+Variable TransformerBlock::operator()(const Variable& x, const Variable& position_bias) const {
+  const Variable after_attention = ops::add(x, attention_(attention_norm_(x), position_bias));
+  const Variable ffn_branch =
+      placement_ == NormPlacement::pre ? ffn_(ffn_norm_(after_attention)) : ffn_norm_(ffn_(after_attention));
+  return ops::add(after_attention, ffn_branch);
+}
+
+}  // namespace primer::nn
