@@ -11,7 +11,7 @@ packages=(
   libsentencepiece-dev sentencepiece
   libopenmpi-dev openmpi-bin
   googletest libgtest-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev
   python3-torch python3-numpy python3-sentencepiece
   gnuplot-nox clang-format
 )

@@ -6,7 +6,6 @@
 #include "comparison.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -29,11 +28,10 @@ using nlohmann::json;
 
 const json& references() {
   static const json loaded = [] {
-    const char* path = std::getenv("PRIMER_OP_REFERENCES");
-    if (path == nullptr)
-      throw std::runtime_error("PRIMER_OP_REFERENCES is not set: run this test through ctest");
+    const std::string path = std::string(PRIMER_TEST_ARTIFACTS) + "/op_references.json";
     std::ifstream in(path);
-    if (!in) throw std::runtime_error(std::string("cannot read op references ") + path);
+    if (!in)
+      throw std::runtime_error("cannot read " + path + ": run the tests through ctest, which makes it");
     return json::parse(in);
   }();
   return loaded;
