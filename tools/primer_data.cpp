@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <thread>
 
@@ -27,9 +28,23 @@ void print_stats(const std::string& directory) {
   const std::pair<const char*, const std::vector<std::string>*> splits[] = {
       {"train", &info.train_shards}, {"validation", &info.validation_shards}};
   for (const auto& [name, shards] : splits) {
+    // The unigram entropy is the loss of a model that ignores context: the bar a trained model must clear.
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(info.vocab_size), 0);
     std::int64_t tokens = 0;
-    for (const std::string& path : *shards) tokens += TokenShard(path).size();  // verifies every checksum
-    fmt::print("{:<12} {} shard(s), {} tokens\n", name, shards->size(), tokens);
+    for (const std::string& path : *shards) {
+      const TokenShard shard(path);  // verifies the checksum
+      for (std::int64_t i = 0; i < shard.size(); ++i) ++counts[static_cast<std::size_t>(shard[i])];
+      tokens += shard.size();
+    }
+    double entropy = 0.0;
+    for (const std::int64_t count : counts) {
+      if (count > 0) {
+        const double p = static_cast<double>(count) / static_cast<double>(tokens);
+        entropy -= p * std::log(p);
+      }
+    }
+    fmt::print("{:<12} {} shard(s), {} tokens, unigram entropy {:.3f} nats/token\n", name, shards->size(),
+               tokens, entropy);
   }
 }
 

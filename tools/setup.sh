@@ -12,7 +12,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   googletest libgtest-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev
-  python3-torch python3-numpy python3-sentencepiece
+  python3-torch python3-numpy python3-sentencepiece libopenblas0-openmp
   gnuplot-nox clang-format
 )
 

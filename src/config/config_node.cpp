@@ -144,6 +144,44 @@ template double ConfigNode::get<double>(const std::string&) const;
 template bool ConfigNode::get<bool>(const std::string&) const;
 template std::string ConfigNode::get<std::string>(const std::string&) const;
 
+void ConfigNode::apply_override(const std::string& assignment) {
+  const std::size_t equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw ConfigError("--set " + assignment + ": expected section.key=value");
+  }
+  const std::string path = assignment.substr(0, equals);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(equals + 1));
+  } catch (const YAML::ParserException& error) {
+    throw ConfigError("--set " + assignment + ": the value is not valid YAML: " + error.msg);
+  }
+  std::vector<std::string> keys;
+  for (std::size_t start = 0; start <= path.size();) {
+    const std::size_t dot = std::min(path.find('.', start), path.size());
+    keys.push_back(path.substr(start, dot - start));
+    if (keys.back().empty()) throw ConfigError("--set " + assignment + ": empty key in '" + path + "'");
+    start = dot + 1;
+  }
+  // yaml-cpp nodes are handles: walking with copies updates the shared tree.
+  std::vector<YAML::Node> chain{*node_};
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+    YAML::Node next = chain.back()[keys[i]];
+    if (next.IsDefined() && !next.IsNull() && !next.IsMap()) {
+      throw ConfigError("--set " + assignment + ": '" + keys[i] + "' is a value, not a section");
+    }
+    if (!next.IsDefined() || next.IsNull()) chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
+    chain.push_back(chain.back()[keys[i]]);
+  }
+  chain.back()[keys.back()] = value;
+}
+
+std::string ConfigNode::dump() const {
+  YAML::Emitter out;
+  out << *node_;
+  return out.c_str();
+}
+
 void ConfigNode::reject_unknown_keys() const {
   const std::string prefix = path_.empty() ? "" : path_ + ".";
   std::vector<std::string> known;

@@ -13,11 +13,47 @@ namespace primer {
 
 enum class Activation { relu, squared_relu, gelu_tanh, silu };
 
+// One AdamW step as PyTorch defines it (decoupled weight decay, bias-corrected moments); step >= 1.
+struct AdamWStep {
+  double lr;
+  double beta1;
+  double beta2;
+  double eps;
+  double weight_decay;
+  std::int64_t step;
+};
+
+// One Adafactor step as Mesh-TF defines it (beta1 = 0): second moments factored into row and column
+// means for matrices, updates clipped to RMS clip_threshold, learning rate scaled by max(epsilon2,
+// RMS(param)) when relative_step.
+struct AdafactorStep {
+  double lr;
+  double decay;  // this step's beta2, 1 - step^-0.8 in the paper
+  double epsilon1;
+  double epsilon2;
+  double clip_threshold;
+  bool relative_step;
+};
+
 constexpr DType stats_dtype(DType input) {
   return input == DType::f64 ? DType::f64 : DType::f32;
 }
 
-class Backend {
+// Optimizer updates (in place on parameter and state; f32 or f64 throughout).
+class OptimizerKernels {
+ public:
+  virtual ~OptimizerKernels() = default;
+  // m, v: like param.
+  virtual void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                            const AdamWStep& step) = 0;
+  // Matrices [R, C] (or [.., C] viewed as rows): row_state [R] and column_state [C], second_moment
+  // undefined. Vectors: second_moment like param, row and column state undefined.
+  virtual void adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
+                                const Tensor& column_state, const Tensor& second_moment,
+                                const AdafactorStep& step) = 0;
+};
+
+class Backend : public OptimizerKernels {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
@@ -33,6 +69,8 @@ class Backend {
 
   // out: a single element. Accumulates in double on the CPU.
   virtual void sum(const Tensor& x, const Tensor& out) = 0;
+  // out (one element, f64 for f64 x, else f32) = sum of x^2, accumulated in double: gradient norms.
+  virtual void sum_squares(const Tensor& x, const Tensor& out) = 0;
   // [N, C] -> [C]: the reduction of a bias gradient.
   virtual void sum_rows(const Tensor& x, const Tensor& out) = 0;
 

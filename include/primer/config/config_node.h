@@ -26,6 +26,12 @@ class ConfigNode {
   static ConfigNode load_file(const std::string& path);
   static ConfigNode parse(const std::string& text, const std::string& source_name);
 
+  // Applies "section.key=value" (value parsed as YAML) to this root node, creating sections as needed;
+  // later reads see it as if the file said so. Malformed assignments are ConfigErrors.
+  void apply_override(const std::string& assignment);
+  // The whole tree as YAML (the resolved config a run writes next to its outputs).
+  std::string dump() const;
+
   ConfigNode(const ConfigNode&);
   ConfigNode& operator=(const ConfigNode&);
   ~ConfigNode();

@@ -18,6 +18,7 @@ class CpuBackend final : public Backend {
   void multiply(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void sum(const Tensor& x, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;
+  void sum_squares(const Tensor& x, const Tensor& out) override;
   // matmul.cpp
   void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) override;
   // embedding.cpp
@@ -54,6 +55,12 @@ class CpuBackend final : public Backend {
                           const Tensor& bias, double scale, const Tensor& out, const Tensor& lse,
                           const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
                           const Tensor& grad_bias) override;
+  // optimizers.cpp
+  void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                    const AdamWStep& step) override;
+  void adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
+                        const Tensor& column_state, const Tensor& second_moment,
+                        const AdafactorStep& step) override;
   // cross_entropy.cpp
   void cross_entropy_forward(const Tensor& logits, const Tensor& targets, double z_loss, const Tensor& loss,
                              const Tensor& lse) override;

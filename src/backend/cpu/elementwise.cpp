@@ -69,6 +69,24 @@ void CpuBackend::sum(const Tensor& x, const Tensor& out) {
   });
 }
 
+void CpuBackend::sum_squares(const Tensor& x, const Tensor& out) {
+  PRIMER_CHECK(out.numel() == 1, "sum_squares: out must hold one element, got {}", out.describe());
+  dispatch_floating(x.dtype(), "sum_squares", [&](auto tag) {
+    using T = decltype(tag);
+    check_operand(x, x.dtype(), "sum_squares", "x");
+    const T* px = x.data<T>();
+    const std::int64_t count = x.numel();
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total) schedule(static)
+    for (std::int64_t i = 0; i < count; ++i) total += static_cast<double>(px[i]) * static_cast<double>(px[i]);
+    if (out.dtype() == DType::f64) {
+      out.data<double>()[0] = total;
+    } else {
+      out.data<float>()[0] = static_cast<float>(total);
+    }
+  });
+}
+
 void CpuBackend::sum_rows(const Tensor& x, const Tensor& out) {
   const std::int64_t columns = row_length(x);
   PRIMER_CHECK(out.numel() == columns, "sum_rows: out {} must have {} elements for x {}", out.describe(),

@@ -1,0 +1,37 @@
+#pragma once
+// Checkpoints: RUN/checkpoints/step-NNNNNNNN/ holding model.safetensors, optimizer.safetensors and
+// state.json (step, data-loader position, the resolved config, the CRC-32 of each file). A checkpoint is
+// written into a temporary directory and renamed when complete, so a crash, a signal or a full disk
+// leaves the previous ones intact; only the newest `keep` are kept.
+#include <optional>
+#include <string>
+
+#include "primer/data/token_loader.h"
+#include "primer/models/language_model.h"
+#include "primer/train/optimizer.h"
+
+namespace primer::train {
+
+struct TrainingState {
+  std::int64_t step = 0;
+  data::LoaderPosition loader;
+};
+
+class CheckpointStore {
+ public:
+  CheckpointStore(std::string run_directory, std::int64_t keep);
+
+  // Returns the checkpoint's directory.
+  std::string save(const LanguageModel& model, const Optimizer& optimizer, const TrainingState& state,
+                   const std::string& config_yaml) const;
+  // The newest checkpoint whose files match their checksums; broken ones are skipped with a warning.
+  std::optional<std::string> latest_valid() const;
+  // Restores model and optimizer; errors (shape mismatches, missing tensors) name the checkpoint.
+  static TrainingState load(const std::string& checkpoint, LanguageModel& model, Optimizer& optimizer);
+
+ private:
+  std::string directory_;
+  std::int64_t keep_;
+};
+
+}  // namespace primer::train

@@ -1,0 +1,56 @@
+#pragma once
+// Optimizers over a model's named parameters: AdamW (PyTorch's) and Adafactor (Mesh-TF's, the paper's
+// recipe). The arithmetic is the backend's (OptimizerKernels); these classes own the state, which they
+// expose by name for checkpoints.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "primer/nn/module.h"
+
+namespace primer::train {
+
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;  // only on matrices that are not embeddings (see decays_by_default)
+};
+
+struct AdafactorOptions {
+  double decay_exponent = 0.8;  // beta2 at step t is 1 - t^-decay_exponent
+  double epsilon1 = 1e-30;
+  double epsilon2 = 1e-3;
+  double clip_threshold = 1.0;
+  bool relative_step = true;  // scale the learning rate by max(epsilon2, RMS(parameter))
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // Updates every parameter that has a gradient, at learning rate lr.
+  virtual void step(double lr) = 0;
+  // State tensors by name ("<parameter>.<moment>", and "step"), and their restoration; a missing or
+  // misshapen tensor is an error naming it.
+  virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;
+  virtual void load_state(const std::map<std::string, Tensor>& state) = 0;
+  std::int64_t steps_taken() const { return steps_; }
+
+ protected:
+  std::int64_t steps_ = 0;
+};
+
+// Weight decay by default: matrices (dim >= 2) other than embeddings and the position-bias table.
+bool decays_by_default(const nn::NamedParameter& parameter);
+
+std::unique_ptr<Optimizer> make_adamw(std::vector<nn::NamedParameter> parameters,
+                                      const AdamWOptions& options);
+std::unique_ptr<Optimizer> make_adafactor(std::vector<nn::NamedParameter> parameters,
+                                          const AdafactorOptions& options);
+
+// Scales every gradient so their global L2 norm is at most max_norm (0: no clipping); returns the norm
+// before clipping (NaN or Inf when a gradient is not finite).
+double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double max_norm);
+
+}  // namespace primer::train

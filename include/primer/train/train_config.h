@@ -1,0 +1,46 @@
+#pragma once
+// Everything a training run reads from its YAML: model, data, training, optimizer, schedule, eval,
+// checkpoint and logging sections (docs/training.md lists every key). read_train_config validates it
+// all and rejects unknown keys, naming the file, line and key.
+#include <string>
+#include <vector>
+
+#include "primer/config/config_node.h"
+#include "primer/models/model_config.h"
+#include "primer/train/optimizer.h"
+#include "primer/train/schedule.h"
+
+namespace primer::train {
+
+enum class OptimizerKind { adamw, adafactor };
+
+struct TrainConfig {
+  ModelConfig model;
+  std::string data_directory;
+  std::int64_t seq_len = 128;
+  std::int64_t batch_size = 16;            // sequences per micro-batch
+  std::int64_t gradient_accumulation = 1;  // micro-batches per step
+  std::int64_t steps = 1000;
+  std::uint64_t seed = 0;  // data order
+  double z_loss = 1e-4;
+  double clip_grad_norm = 1.0;  // 0: no clipping
+  OptimizerKind optimizer = OptimizerKind::adamw;
+  AdamWOptions adamw;
+  AdafactorOptions adafactor;
+  Schedule schedule;
+  std::int64_t eval_every = 100;
+  std::int64_t eval_batches = 0;  // 0: the whole validation split
+  std::string run_directory;      // metrics, resolved config, checkpoints, loss curve
+  std::int64_t checkpoint_every = 500;
+  std::int64_t keep_checkpoints = 3;
+  std::int64_t log_every = 10;
+  double peak_tflops = 0.2;   // for the MFU estimate
+  std::string resolved_yaml;  // the config as read, overrides applied
+
+  std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }
+};
+
+// Loads `path`, applies each "section.key=value" override, reads and validates every section.
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace primer::train

@@ -1,0 +1,56 @@
+#pragma once
+// The training loop. Each step is a fixed sequence, so data parallelism and accumulation slot in
+// between stages: micro-batches (forward, loss / accumulation, backward) -> gradient all-reduce hook
+// (none on one process) -> clip -> optimizer update -> schedule. Around it: evaluation every
+// eval.every steps, checkpoints every checkpoint.every steps and on SIGINT/SIGTERM, a progress line,
+// metrics.jsonl, and loss.png at the end. A non-finite loss or gradient stops the run without touching
+// the parameters or the checkpoints.
+#include <memory>
+#include <string>
+
+#include "primer/data/token_loader.h"
+#include "primer/models/language_model.h"
+#include "primer/train/checkpoint.h"
+#include "primer/train/train_config.h"
+
+namespace primer::train {
+
+struct TrainResult {
+  std::int64_t last_step = 0;
+  double train_loss = 0.0;       // the last step's
+  double validation_loss = 0.0;  // the last evaluation's
+  bool interrupted = false;      // stopped by a signal (a checkpoint was written)
+  std::string checkpoint;        // the last one written
+};
+
+class TrainingError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainConfig config);
+  // With resume, continues from the newest valid checkpoint of the run directory, if any.
+  TrainResult run(bool resume);
+  const LanguageModel& model() const { return *model_; }
+
+ private:
+  double train_step(std::int64_t step);
+  double evaluate();
+
+  TrainConfig config_;
+  data::DatasetInfo dataset_;
+  std::unique_ptr<LanguageModel> model_;
+  std::vector<nn::NamedParameter> parameters_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<data::TrainLoader> loader_;
+  CheckpointStore checkpoints_;
+  double last_grad_norm_ = 0.0;
+};
+
+// Draws train and validation loss against step from metrics.jsonl into a PNG with gnuplot; returns
+// false (after a warning) when gnuplot is missing or fails.
+bool plot_loss_curve(const std::string& metrics_path, const std::string& png_path);
+
+}  // namespace primer::train

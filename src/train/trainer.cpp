@@ -1,0 +1,220 @@
+#include "primer/train/trainer.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "primer/autograd/grad_mode.h"
+#include "primer/core/logging.h"
+#include "primer/core/progress.h"
+#include "primer/models/model_stats.h"
+#include "primer/ops/cross_entropy.h"
+#include "primer/ops/elementwise.h"
+
+namespace primer::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::atomic<int> stop_signal{0};
+extern "C" void request_stop(int signal) {
+  stop_signal.store(signal);
+}
+
+// Installs the stop handlers for the lifetime of a run and puts the previous ones back afterwards.
+class SignalScope {
+ public:
+  SignalScope()
+      : previous_interrupt_(std::signal(SIGINT, request_stop)),
+        previous_terminate_(std::signal(SIGTERM, request_stop)) {
+    stop_signal.store(0);
+  }
+  ~SignalScope() {
+    std::signal(SIGINT, previous_interrupt_);
+    std::signal(SIGTERM, previous_terminate_);
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+
+ private:
+  void (*previous_interrupt_)(int);
+  void (*previous_terminate_)(int);
+};
+
+// metrics.jsonl: one JSON object per line. On resume the lines past the checkpoint's step are dropped,
+// so the file reads as if the run had never stopped.
+class MetricsLog {
+ public:
+  MetricsLog(const std::string& path, std::int64_t keep_through_step) : path_(path) {
+    std::vector<std::string> kept;
+    if (keep_through_step > 0 && fs::exists(path)) {
+      std::ifstream in(path);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && json::parse(line).value("step", std::int64_t{0}) <= keep_through_step)
+          kept.push_back(line);
+      }
+    }
+    out_.open(path, std::ios::trunc);
+    PRIMER_CHECK(out_.good(), "{}: cannot write metrics", path);
+    for (const std::string& line : kept) out_ << line << "\n";
+    out_.flush();
+  }
+  void write(const json& record) {
+    out_ << record.dump() << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+std::int64_t counted_targets(const Tensor& targets) {
+  std::int64_t count = 0;
+  for (const std::int32_t t : targets.to_vector<std::int32_t>()) count += t >= 0;
+  return count;
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config)
+    : config_(std::move(config)),
+      dataset_(data::open_dataset(config_.data_directory)),
+      model_(std::make_unique<LanguageModel>(config_.model)),
+      parameters_(model_->named_parameters()),
+      checkpoints_(config_.run_directory, config_.keep_checkpoints) {
+  PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
+               "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
+               dataset_.vocab_size, config_.model.vocab_size);
+  optimizer_ = config_.optimizer == OptimizerKind::adamw ? make_adamw(parameters_, config_.adamw)
+                                                         : make_adafactor(parameters_, config_.adafactor);
+  loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,
+                                                config_.seed);
+}
+
+double Trainer::train_step(std::int64_t step) {
+  double loss_sum = 0.0;
+  for (std::int64_t micro = 0; micro < config_.gradient_accumulation; ++micro) {
+    const data::Batch batch = loader_->next();
+    const Variable loss = model_->loss(batch.inputs, batch.targets, config_.z_loss);
+    ops::scale(loss, 1.0 / static_cast<double>(config_.gradient_accumulation)).backward();
+    loss_sum += loss.value().item();
+  }
+  const double loss = loss_sum / static_cast<double>(config_.gradient_accumulation);
+  // Gradient all-reduce goes here when data parallelism arrives; one process has nothing to reduce.
+  last_grad_norm_ = clip_gradients(parameters_, config_.clip_grad_norm);
+  if (!std::isfinite(loss) || !std::isfinite(last_grad_norm_)) {
+    throw TrainingError(fmt::format(
+        "step {}: non-finite {} ({}); the step was not applied and no checkpoint was "
+        "written. Lower the learning rate or enable clipping, then resume.",
+        step, std::isfinite(loss) ? "gradient norm" : "loss", std::isfinite(loss) ? last_grad_norm_ : loss));
+  }
+  optimizer_->step(config_.schedule.at(step));
+  for (nn::NamedParameter& parameter : parameters_) parameter.variable.zero_grad();
+  return loss;
+}
+
+double Trainer::evaluate() {
+  const NoGradGuard no_grad;
+  data::ValidationLoader validation(dataset_.validation_shards, config_.seq_len, config_.batch_size);
+  double weighted_loss = 0.0;
+  std::int64_t targets = 0;
+  data::Batch batch;
+  for (std::int64_t b = 0; validation.next(batch) && (config_.eval_batches == 0 || b < config_.eval_batches);
+       ++b) {
+    const std::int64_t counted = counted_targets(batch.targets);
+    if (counted == 0) continue;
+    weighted_loss +=
+        model_->loss(batch.inputs, batch.targets, 0.0).value().item() * static_cast<double>(counted);
+    targets += counted;
+  }
+  PRIMER_CHECK(targets > 0, "{}: the validation split has nothing to predict", config_.data_directory);
+  return weighted_loss / static_cast<double>(targets);
+}
+
+TrainResult Trainer::run(bool resume) {
+  TrainingState state;
+  if (resume) {
+    if (const std::optional<std::string> checkpoint = checkpoints_.latest_valid()) {
+      state = CheckpointStore::load(*checkpoint, *model_, *optimizer_);
+      loader_->restore(state.loader);
+      log().info("resumed from {} at step {}", *checkpoint, state.step);
+    } else {
+      log().info("no usable checkpoint in {}: starting at step 0", config_.run_directory);
+    }
+  }
+  fs::create_directories(config_.run_directory);
+  {
+    const std::string path = config_.run_directory + "/config.yaml";
+    std::ofstream(path + ".tmp") << config_.resolved_yaml << "\n";
+    fs::rename(path + ".tmp", path);
+  }
+  MetricsLog metrics(config_.run_directory + "/metrics.jsonl", state.step);
+  const SignalScope signals;
+  const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);
+  log().info("{}: {} parameters, {} tokens per step, steps {} to {}", config_.model.variant,
+             model_->parameter_count(), config_.tokens_per_step(), state.step + 1, config_.steps);
+
+  TrainResult result;
+  result.last_step = state.step;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point run_start = Clock::now();
+  Clock::time_point interval_start = run_start;
+  std::int64_t interval_steps = 0;
+  for (std::int64_t step = state.step + 1; step <= config_.steps; ++step) {
+    const double lr = config_.schedule.at(step);
+    const double loss = train_step(step);
+    result.train_loss = loss;
+    result.last_step = step;
+    ++interval_steps;
+    metrics.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", last_grad_norm_}});
+
+    if (step % config_.log_every == 0 || step == config_.steps) {
+      const Clock::time_point now = Clock::now();
+      const double seconds = std::chrono::duration<double>(now - interval_start).count();
+      const double tokens_per_second =
+          static_cast<double>(interval_steps * config_.tokens_per_step()) / std::max(seconds, 1e-9);
+      const double mfu = tokens_per_second * flops_per_token / (config_.peak_tflops * 1e12);
+      const double elapsed = std::chrono::duration<double>(now - run_start).count();
+      const double eta =
+          elapsed / static_cast<double>(step - state.step) * static_cast<double>(config_.steps - step);
+      log().info(
+          "step {:>6}/{} | loss {:.4f} | lr {:.3e} | grad {:.3f} | {:.0f} tok/s | MFU {:.1f}% | ETA {}", step,
+          config_.steps, loss, lr, last_grad_norm_, tokens_per_second, 100.0 * mfu, format_duration(eta));
+      metrics.write(
+          {{"step", step}, {"tokens_per_second", tokens_per_second}, {"mfu", mfu}, {"elapsed", elapsed}});
+      interval_start = now;
+      interval_steps = 0;
+    }
+    if (step % config_.eval_every == 0 || step == config_.steps) {
+      result.validation_loss = evaluate();
+      log().info("step {:>6} | validation loss {:.4f} | perplexity {:.2f}", step, result.validation_loss,
+                 std::exp(result.validation_loss));
+      metrics.write({{"step", step},
+                     {"validation_loss", result.validation_loss},
+                     {"validation_perplexity", std::exp(result.validation_loss)}});
+    }
+    const int signal = stop_signal.load();
+    if (step % config_.checkpoint_every == 0 || step == config_.steps || signal != 0) {
+      result.checkpoint =
+          checkpoints_.save(*model_, *optimizer_, {step, loader_->position()}, config_.resolved_yaml);
+      log().info("checkpoint {}", result.checkpoint);
+    }
+    if (signal != 0) {
+      log().warn("stopped by signal {} after step {}; resume with --resume", signal, step);
+      result.interrupted = true;
+      break;
+    }
+  }
+  plot_loss_curve(config_.run_directory + "/metrics.jsonl", config_.run_directory + "/loss.png");
+  return result;
+}
+
+}  // namespace primer::train

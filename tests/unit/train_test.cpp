@@ -1,0 +1,232 @@
+// Training: optimizers against PyTorch, schedules, and the trainer's promises (bit-identical resume,
+// corrupt checkpoints skipped, a NaN stops the run with checkpoints intact, bad configs refused).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "comparison.h"
+#include "primer/data/corpus_encoder.h"
+#include "primer/io/safetensors.h"
+#include "primer/tensor/random.h"
+#include "primer/train/trainer.h"
+#include "temporary.h"
+
+namespace primer::train {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::relative_error;
+using testing::temporary_path;
+
+TEST(Optimizers, MatchPyTorchAdamWAndAnIndependentAdafactorOverFiveSteps) {
+  constexpr int kSteps = 5;
+  Generator generator(11);
+  const std::vector<std::pair<std::string, Shape>> shapes = {{"layers.0.ffn.in_proj.weight", {5, 7}},
+                                                             {"layers.0.ffn.in_proj.bias", {5}},
+                                                             {"embedding.weight", {11, 3}}};
+  std::vector<std::pair<std::string, Tensor>> inputs = {
+      {"hyper.steps", Tensor::full({1}, kSteps, DType::f64)},
+      {"hyper.lr", Tensor::full({1}, 0.01, DType::f64)},
+      {"hyper.beta1", Tensor::full({1}, 0.9, DType::f64)},
+      {"hyper.beta2", Tensor::full({1}, 0.95, DType::f64)},
+      {"hyper.eps", Tensor::full({1}, 1e-8, DType::f64)},
+      {"hyper.weight_decay", Tensor::full({1}, 0.1, DType::f64)}};
+  std::map<std::string, std::vector<Tensor>> grads;
+  for (const auto& [name, shape] : shapes) {
+    inputs.emplace_back("param." + name, randn(shape, DType::f64, generator));
+    for (int step = 1; step <= kSteps; ++step) {
+      grads[name].push_back(randn(shape, DType::f64, generator, 0.5));
+      inputs.emplace_back("grad." + std::to_string(step) + "." + name, grads[name].back());
+    }
+  }
+  const std::string input_path = temporary_path("optimizer_input.safetensors");
+  const std::string output_path = temporary_path("optimizer_expected.safetensors");
+  save_safetensors(input_path, inputs);
+  const std::string command = std::string(PRIMER_REFERENCE_PYTHON) + " " + PRIMER_SOURCE_DIR +
+                              "/tests/reference/optimizer_reference.py " + input_path + " " + output_path;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto expected = load_safetensors(output_path);
+
+  for (const std::string kind : {"adamw", "adafactor"}) {
+    std::vector<nn::NamedParameter> parameters;
+    for (const auto& [name, shape] : shapes) {
+      parameters.push_back(
+          {name, Variable(std::find_if(inputs.begin(), inputs.end(),
+                                       [&](const auto& entry) { return entry.first == "param." + name; })
+                              ->second.clone(),
+                          true)});
+    }
+    const std::unique_ptr<Optimizer> optimizer =
+        kind == "adamw" ? make_adamw(parameters, {0.9, 0.95, 1e-8, 0.1}) : make_adafactor(parameters, {});
+    for (int step = 1; step <= kSteps; ++step) {
+      for (nn::NamedParameter& parameter : parameters)
+        parameter.variable.set_grad(grads[parameter.name][step - 1]);
+      optimizer->step(0.01);
+      for (const nn::NamedParameter& parameter : parameters) {
+        const std::string key = kind + "." + parameter.name + "." + std::to_string(step);
+        EXPECT_LT(relative_error(parameter.variable.value(), expected.at(key)), 1e-12) << key;
+      }
+    }
+  }
+}
+
+TEST(Schedules, FollowTheirFormulas) {
+  const Schedule paper{ScheduleKind::rsqrt, 0.01, 10000, 0.0, 1'000'000};
+  EXPECT_DOUBLE_EQ(paper.at(1), 0.01);
+  EXPECT_DOUBLE_EQ(paper.at(10000), 0.01);
+  EXPECT_DOUBLE_EQ(paper.at(40000), 1.0 / std::sqrt(40000.0));
+  const Schedule cosine{ScheduleKind::cosine, 1.0, 10, 0.1, 110};
+  EXPECT_DOUBLE_EQ(cosine.at(5), 0.5);
+  EXPECT_DOUBLE_EQ(cosine.at(10), 1.0);
+  EXPECT_NEAR(cosine.at(60), 0.55, 1e-12);
+  EXPECT_NEAR(cosine.at(110), 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ((Schedule{ScheduleKind::constant, 2.0, 4, 0.0, 9}).at(2), 1.0);
+}
+
+// A tiny model on the test text, small enough for a few steps per second under the sanitizers.
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dataset_ = temporary_path("train_dataset");
+    if (!fs::exists(dataset_ + "/meta.json")) {
+      data::EncodeOptions options;
+      options.inputs = {std::string(PRIMER_SOURCE_DIR) + "/tests/data/moby_dick_200k.txt"};
+      options.tokenizer = std::string(PRIMER_TEST_ARTIFACTS) + "/moby_tokenizer.model";
+      options.output_directory = dataset_;
+      options.validation_fraction = 0.05;
+      data::encode_corpus(options);
+    }
+  }
+
+  std::string write_config(const std::string& run, const std::string& extra = "") {
+    const std::string path = temporary_path(run + ".yaml");
+    std::ofstream(path) << "model:\n  variant: primer\n  vocab_size: 1000\n  d_model: 32\n  num_layers: 2\n"
+                           "  num_heads: 4\n  d_ff: 64\n  max_seq_len: 32\n"
+                        << "data:\n  directory: " << dataset_ << "\n  seq_len: 32\n"
+                        << "training:\n  batch_size: 4\n  gradient_accumulation: 2\n  steps: 8\n"
+                        << "optimizer:\n  name: adafactor\n"
+                        << "schedule:\n  name: rsqrt\n  lr: 0.01\n  warmup_steps: 4\n"
+                        << "eval:\n  every: 4\n  batches: 2\n"
+                        << "checkpoint:\n  directory: " << temporary_path(run) << "\n  every: 4\n  keep: 5\n"
+                        << extra;
+    return path;
+  }
+
+  static std::vector<double> losses(const std::string& run) {
+    std::vector<double> values;
+    std::ifstream in(run + "/metrics.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record.contains("loss")) values.push_back(record["loss"].get<double>());
+    }
+    return values;
+  }
+
+  std::string dataset_;
+};
+
+TEST_F(TrainerTest, ResumingAfterKStepsEqualsAnUninterruptedRunBitForBit) {
+  const TrainResult whole = Trainer(load_train_config(write_config("whole"))).run(false);
+  EXPECT_EQ(whole.last_step, 8);
+  EXPECT_TRUE(fs::exists(temporary_path("whole") + "/loss.png") ||
+              std::system("command -v gnuplot >/dev/null") != 0);
+
+  Trainer(load_train_config(write_config("resumed"))).run(false);
+  fs::remove_all(temporary_path("resumed") + "/checkpoints/step-00000008");  // as if stopped after step 4
+  const TrainResult resumed = Trainer(load_train_config(write_config("resumed"))).run(true);
+  EXPECT_EQ(resumed.last_step, 8);
+  EXPECT_EQ(losses(temporary_path("resumed")), losses(temporary_path("whole")));
+  const auto a = load_safetensors(temporary_path("whole") + "/checkpoints/step-00000008/model.safetensors");
+  const auto b = load_safetensors(temporary_path("resumed") + "/checkpoints/step-00000008/model.safetensors");
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a)
+    EXPECT_EQ(tensor.to_vector<float>(), b.at(name).to_vector<float>()) << name;
+}
+
+TEST_F(TrainerTest, CorruptCheckpointsAreSkippedAndMismatchedOnesRefused) {
+  Trainer(load_train_config(write_config("corrupt"))).run(false);
+  const std::string newest = temporary_path("corrupt") + "/checkpoints/step-00000008/model.safetensors";
+  fs::resize_file(newest, fs::file_size(newest) - 7);
+  CheckpointStore store(temporary_path("corrupt"), 5);
+  EXPECT_EQ(store.latest_valid(), temporary_path("corrupt") + "/checkpoints/step-00000004");
+
+  const std::string wider = write_config("corrupt", "");
+  std::string text = (std::stringstream() << std::ifstream(wider).rdbuf()).str();
+  text.replace(text.find("d_model: 32"), 11, "d_model: 48");
+  std::ofstream(wider) << text;
+  try {
+    Trainer(load_train_config(wider)).run(true);
+    FAIL() << "resumed a checkpoint of another model shape";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("'embedding.weight' has shape [1000, 32] but the model expects [1000, 48]"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_TRUE(fs::exists(temporary_path("corrupt") + "/checkpoints/step-00000004/model.safetensors"));
+}
+
+TEST_F(TrainerTest, NonFiniteLossStopsWithoutTouchingCheckpoints) {
+  const std::string config = write_config("diverging");
+  Trainer(load_train_config(config, {"training.steps=4"})).run(false);
+  try {
+    Trainer(load_train_config(
+                config, {"schedule.lr=1e30", "training.clip_grad_norm=0", "optimizer.relative_step=false"}))
+        .run(true);
+    FAIL() << "a diverging run did not stop";
+  } catch (const TrainingError& error) {
+    EXPECT_NE(std::string(error.what()).find("non-finite"), std::string::npos) << error.what();
+  }
+  const auto entries =
+      std::distance(fs::directory_iterator(temporary_path("diverging") + "/checkpoints"), {});
+  EXPECT_EQ(entries, 1) << "only the step-4 checkpoint may exist";
+}
+
+TEST_F(TrainerTest, SignalWritesACheckpointAndStopsCleanly) {
+  Trainer trainer(load_train_config(write_config("signalled"), {"training.steps=100000"}));
+  std::thread sender([] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::raise(SIGINT);
+  });
+  const TrainResult result = trainer.run(false);
+  sender.join();
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_LT(result.last_step, 100000);
+  EXPECT_EQ(result.checkpoint,
+            temporary_path("signalled") + fmt::format("/checkpoints/step-{:08}", result.last_step));
+  EXPECT_EQ(CheckpointStore(temporary_path("signalled"), 5).latest_valid(), result.checkpoint);
+}
+
+TEST_F(TrainerTest, BadConfigsAndOverridesAreNamed) {
+  const std::string config = write_config("bad");
+  auto expect_error = [&](const std::vector<std::string>& overrides, const std::string& expected) {
+    try {
+      Trainer(load_train_config(config, overrides)).run(false);
+      ADD_FAILURE() << "accepted; expected: " << expected;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+    }
+  };
+  expect_error({"training.steps"}, "--set training.steps: expected section.key=value");
+  expect_error({"training.stepz=3"}, "training.stepz: unknown key; did you mean 'training.steps'?");
+  expect_error({"training.steps=many"}, "training.steps: expected an integer, got 'many'");
+  expect_error({"optimizer.name=sgd"}, "optimizer.name: 'sgd' is not one of {adafactor, adamw}");
+  expect_error({"data.seq_len=64"}, "data.seq_len: 64 exceeds model.max_seq_len 32");
+  expect_error({"data.directory=/nonexistent/tokens"}, "/nonexistent/tokens: no meta.json");
+  expect_error({"model.vocab_size=500"},
+               "the dataset's vocabulary of 1000 does not fit model.vocab_size 500");
+  expect_error({"training.precision=bf16"}, "training.precision: only fp32 trains on the CPU backend today");
+  EXPECT_FALSE(fs::exists(temporary_path("bad"))) << "a refused run wrote to its run directory";
+}
+
+}  // namespace
+}  // namespace primer::train

@@ -1,0 +1,30 @@
+// primer-train --config configs/X.yaml [--set section.key=value]... [--resume]
+// Trains the model the config describes on its dataset; see docs/training.md.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+#include "primer/core/logging.h"
+#include "primer/train/trainer.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"primer-train: train a Primer or baseline language model"};
+  std::string config_path;
+  std::vector<std::string> overrides;
+  bool resume = false;
+  app.add_option("--config", config_path, "YAML config")->required();
+  app.add_option("--set", overrides, "override a config value: section.key=value (repeatable)");
+  app.add_flag("--resume", resume, "continue from the newest valid checkpoint of the run directory");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides));
+    const primer::train::TrainResult result = trainer.run(resume);
+    primer::log().info("done at step {}: train loss {:.4f}, validation loss {:.4f}{}", result.last_step,
+                       result.train_loss, result.validation_loss, result.interrupted ? " (interrupted)" : "");
+    return EXIT_SUCCESS;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "primer-train: {}\n", error.what());
+    return EXIT_FAILURE;
+  }
+}
