@@ -20,8 +20,14 @@ int main(int argc, char** argv) {
   try {
     primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides));
     const primer::train::TrainResult result = trainer.run(resume);
-    primer::log().info("done at step {}: train loss {:.4f}, validation loss {:.4f}{}", result.last_step,
-                       result.train_loss, result.validation_loss, result.interrupted ? " (interrupted)" : "");
+    if (result.steps_run == 0) {
+      primer::log().info("the run was already complete at step {}; raise training.steps to train further",
+                         result.last_step);
+    } else {
+      primer::log().info("done at step {}: train loss {:.4f}, validation loss {:.4f}{}", result.last_step,
+                         result.train_loss, result.validation_loss,
+                         result.interrupted ? " (interrupted)" : "");
+    }
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {
     fmt::print(stderr, "primer-train: {}\n", error.what());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: fetch the bundled corpus, train a 4096-piece tokenizer, encode the corpus, then train the
-# tiny Primer-EZ (about 3 minutes on 2 cores). Steps already done are skipped.
+# tiny Primer-EZ (about 3 minutes on 2 cores). Steps already done are skipped; training resumes from
+# the newest checkpoint of runs/tiny_primer_ez, so running it again continues (or just redraws the plot).
 # Usage: tools/quickstart.sh [primer-train options, e.g. --config configs/tiny_primer.yaml --resume]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,5 +20,5 @@ fi
 "$bin/primer-data" stats data/prose_mix_tokens
 case " $* " in
   *" --config "*) "$bin/primer-train" "$@" ;;
-  *) "$bin/primer-train" --config configs/tiny_primer_ez.yaml "$@" ;;
+  *) "$bin/primer-train" --config configs/tiny_primer_ez.yaml --resume "$@" ;;
 esac

@@ -141,6 +141,13 @@ double Trainer::evaluate() {
 
 TrainResult Trainer::run(bool resume) {
   TrainingState state;
+  // A fresh start must not mix its checkpoints with an earlier run's (pruning could then drop the new
+  // ones, and a later --resume would pick the stale ones).
+  PRIMER_CHECK(resume || !fs::exists(config_.run_directory + "/checkpoints") ||
+                   fs::is_empty(config_.run_directory + "/checkpoints"),
+               "{} already holds checkpoints: pass --resume to continue that run, or choose another "
+               "checkpoint.directory",
+               config_.run_directory);
   if (resume) {
     if (const std::optional<std::string> checkpoint = checkpoints_.latest_valid()) {
       state = CheckpointStore::load(*checkpoint, *model_, *optimizer_);
@@ -173,6 +180,7 @@ TrainResult Trainer::run(bool resume) {
     const double loss = train_step(step);
     result.train_loss = loss;
     result.last_step = step;
+    ++result.steps_run;
     ++interval_steps;
     metrics.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", last_grad_norm_}});
 

@@ -141,6 +141,12 @@ TEST_F(TrainerTest, ResumingAfterKStepsEqualsAnUninterruptedRunBitForBit) {
               std::system("command -v gnuplot >/dev/null") != 0);
 
   Trainer(load_train_config(write_config("resumed"))).run(false);
+  try {
+    Trainer(load_train_config(write_config("resumed"))).run(false);
+    ADD_FAILURE() << "a fresh run started over an earlier run's checkpoints";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("already holds checkpoints: pass --resume"), std::string::npos);
+  }
   fs::remove_all(temporary_path("resumed") + "/checkpoints/step-00000008");  // as if stopped after step 4
   const TrainResult resumed = Trainer(load_train_config(write_config("resumed"))).run(true);
   EXPECT_EQ(resumed.last_step, 8);

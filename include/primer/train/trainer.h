@@ -17,6 +17,7 @@ namespace primer::train {
 
 struct TrainResult {
   std::int64_t last_step = 0;
+  std::int64_t steps_run = 0;    // by this call (0 when a resumed run was already complete)
   double train_loss = 0.0;       // the last step's
   double validation_loss = 0.0;  // the last evaluation's
   bool interrupted = false;      // stopped by a signal (a checkpoint was written)
