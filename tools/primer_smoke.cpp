@@ -1,5 +1,5 @@
 // primer-smoke [CONFIG]: proves a fresh build works end to end. It builds the model a config describes
-// (default: configs/tiny_primer_ez.yaml, with a 64-token vocabulary), trains it with plain SGD on a
+// (default: configs/tiny_primer_ez.yaml, narrowed, with a 64-token vocabulary), trains it with SGD on a
 // deterministic token pattern, checks the loss falls, and reports what CUDA this build has.
 #include <cmath>
 #include <cstdlib>
@@ -59,7 +59,12 @@ int main(int argc, char** argv) {
     const std::string config_path =
         argc > 1 ? argv[1] : std::string(PRIMER_SOURCE_DIR) + "/configs/tiny_primer_ez.yaml";
     primer::ModelConfig config = primer::load_model_config(config_path);
+    // Half as wide and two layers deep: a build check should take seconds, also under the sanitizers.
     config.vocab_size = kVocab;
+    config.d_model /= 2;
+    config.head_dim /= 2;
+    config.d_ff /= 2;
+    config.num_layers = 2;
     const primer::LanguageModel model(config);
     primer::log().info("{}: {} model, {} parameters", config_path, config.variant, model.parameter_count());
 
