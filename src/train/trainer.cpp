@@ -97,6 +97,8 @@ Trainer::Trainer(TrainConfig config)
                                                          : make_adafactor(parameters_, config_.adafactor);
   loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,
                                                 config_.seed);
+  validation_ = std::make_unique<data::ValidationLoader>(dataset_.validation_shards, config_.seq_len,
+                                                         config_.batch_size);
 }
 
 double Trainer::train_step(std::int64_t step) {
@@ -123,12 +125,12 @@ double Trainer::train_step(std::int64_t step) {
 
 double Trainer::evaluate() {
   const NoGradGuard no_grad;
-  data::ValidationLoader validation(dataset_.validation_shards, config_.seq_len, config_.batch_size);
+  validation_->reset();
   double weighted_loss = 0.0;
   std::int64_t targets = 0;
   data::Batch batch;
-  for (std::int64_t b = 0; validation.next(batch) && (config_.eval_batches == 0 || b < config_.eval_batches);
-       ++b) {
+  for (std::int64_t b = 0;
+       validation_->next(batch) && (config_.eval_batches == 0 || b < config_.eval_batches); ++b) {
     const std::int64_t counted = counted_targets(batch.targets);
     if (counted == 0) continue;
     weighted_loss +=

@@ -46,6 +46,7 @@ class Trainer {
   std::vector<nn::NamedParameter> parameters_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<data::TrainLoader> loader_;
+  std::unique_ptr<data::ValidationLoader> validation_;  // opened (and checksummed) once, rewound per eval
   CheckpointStore checkpoints_;
   double last_grad_norm_ = 0.0;
 };
