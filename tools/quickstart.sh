@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: fetch the bundled corpus, train a 4096-piece tokenizer, encode the corpus, then train the
-# tiny Primer-EZ (about 3 minutes on 2 cores). Steps already done are skipped; training resumes from
-# the newest checkpoint of runs/tiny_primer_ez, so running it again continues (or just redraws the plot).
+# The main job: fetch the bundled corpus, train a 4096-piece tokenizer, encode the corpus, train the
+# tiny Primer-EZ (about 3 minutes on 2 cores), then sample from it. Steps already done are skipped;
+# training resumes from the newest checkpoint of runs/tiny_primer_ez, so running it again continues.
 # Usage: tools/quickstart.sh [primer-train options, e.g. --config configs/tiny_primer.yaml --resume]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,5 +20,10 @@ fi
 "$bin/primer-data" stats data/prose_mix_tokens
 case " $* " in
   *" --config "*) "$bin/primer-train" "$@" ;;
-  *) "$bin/primer-train" --config configs/tiny_primer_ez.yaml --resume "$@" ;;
+  *)
+    "$bin/primer-train" --config configs/tiny_primer_ez.yaml --resume "$@"
+    echo "greedy continuation from runs/tiny_primer_ez:"
+    "$bin/primer-sample" --checkpoint runs/tiny_primer_ez --prompt "The President said" --greedy \
+      --repetition-penalty 1.5 --max-new-tokens 40
+    ;;
 esac

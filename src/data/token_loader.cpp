@@ -59,6 +59,10 @@ DatasetInfo open_dataset(const std::string& directory) {
     info.directory = directory;
     info.vocab_size = meta.at("vocab_size").get<std::int64_t>();
     info.eos_id = meta.at("eos_id").get<std::int32_t>();
+    if (meta.contains("tokenizer")) {
+      const fs::path tokenizer = fs::path(directory) / meta.at("tokenizer").get<std::string>();
+      if (fs::exists(tokenizer)) info.tokenizer = tokenizer.string();
+    }
     for (const auto& entry : fs::directory_iterator(directory)) {
       const std::string name = entry.path().filename().string();
       if (!name.ends_with(".tok")) continue;

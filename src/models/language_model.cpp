@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "primer/autograd/grad_mode.h"
 #include "primer/io/safetensors.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
@@ -14,10 +15,15 @@ namespace {
 // Mesh-TF draws the shared embedding from N(0, 1); the logits' d_model^-0.5 factor keeps them O(1).
 constexpr double kEmbeddingStd = 1.0;
 
-Tensor positions_for(std::int64_t batch, std::int64_t time) {
+Tensor positions_for(const std::vector<std::int64_t>& first_positions, std::int64_t time) {
+  const auto batch = static_cast<std::int64_t>(first_positions.size());
   Tensor positions = Tensor::empty({batch, time}, DType::i32);
   std::int32_t* data = positions.data<std::int32_t>();
-  for (std::int64_t i = 0; i < batch * time; ++i) data[i] = static_cast<std::int32_t>(i % time);
+  for (std::int64_t b = 0; b < batch; ++b) {
+    for (std::int64_t t = 0; t < time; ++t) {
+      data[b * time + t] = static_cast<std::int32_t>(first_positions[static_cast<std::size_t>(b)] + t);
+    }
+  }
   return positions;
 }
 
@@ -52,20 +58,65 @@ LanguageModel::LanguageModel(const ModelConfig& config)
   }
 }
 
+Variable LanguageModel::embed(const Tensor& ids, const std::vector<std::int64_t>& first_positions) const {
+  Variable x = token_embedding_(ids);
+  if (position_embedding_)
+    x = ops::add(x, (*position_embedding_)(positions_for(first_positions, ids.size(1))));
+  return x;
+}
+
+Variable LanguageModel::project_to_vocabulary(const Variable& x) const {
+  Variable normed = final_norm_(x);
+  if (config_.scale_logits)
+    normed = ops::scale(normed, 1.0 / std::sqrt(static_cast<double>(config_.d_model)));
+  const Variable rows = ops::reshape(normed, {x.size(0) * x.size(1), config_.d_model});
+  return lm_head_ ? (*lm_head_)(rows) : ops::linear(rows, token_embedding_.weight());
+}
+
 Variable LanguageModel::logits(const Tensor& ids) const {
   PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "logits: ids {} must be i32 [batch, time]",
                ids.describe());
   const std::int64_t batch = ids.size(0), time = ids.size(1);
   PRIMER_CHECK(time <= config_.max_seq_len, "logits: sequence of {} tokens exceeds max_seq_len {}", time,
                config_.max_seq_len);
-  Variable x = token_embedding_(ids);
-  if (position_embedding_) x = ops::add(x, (*position_embedding_)(positions_for(batch, time)));
+  Variable x = embed(ids, std::vector<std::int64_t>(static_cast<std::size_t>(batch), 0));
   const Variable bias = relative_bias_ ? (*relative_bias_)(time) : Variable();
   for (const auto& layer : layers_) x = (*layer)(x, bias);
-  x = final_norm_(x);
-  if (config_.scale_logits) x = ops::scale(x, 1.0 / std::sqrt(static_cast<double>(config_.d_model)));
-  const Variable rows = ops::reshape(x, {batch * time, config_.d_model});
-  return lm_head_ ? (*lm_head_)(rows) : ops::linear(rows, token_embedding_.weight());
+  return project_to_vocabulary(x);
+}
+
+DecodeState LanguageModel::new_decode_state() const {
+  DecodeState state;
+  for (const auto& layer : layers_) state.layers.push_back(layer->attention().new_cache(config_.max_seq_len));
+  return state;
+}
+
+Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>& states) const {
+  PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "extend: ids {} must be i32 [batch, time]",
+               ids.describe());
+  const std::int64_t batch = ids.size(0), time = ids.size(1);
+  PRIMER_CHECK(static_cast<std::int64_t>(states.size()) == batch, "extend: {} states for a batch of {}",
+               states.size(), batch);
+  const NoGradGuard no_grad;
+  std::vector<std::int64_t> lengths;
+  std::vector<Variable> biases;
+  for (const DecodeState* state : states) {
+    PRIMER_CHECK(state->layers.size() == layers_.size(), "extend: a state of {} layers for a {}-layer model",
+                 state->layers.size(), layers_.size());
+    PRIMER_CHECK(state->length + time <= config_.max_seq_len,
+                 "extend: {} + {} tokens exceed the context of max_seq_len {}", state->length, time,
+                 config_.max_seq_len);
+    lengths.push_back(state->length);
+    biases.push_back(relative_bias_ ? (*relative_bias_)(time, state->length + time) : Variable());
+  }
+  Variable x = embed(ids, lengths);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    std::vector<nn::AttentionCache*> caches;
+    for (DecodeState* state : states) caches.push_back(&state->layers[i]);
+    x = layers_[i]->extend(x, caches, lengths, biases);
+  }
+  for (DecodeState* state : states) state->length += time;
+  return project_to_vocabulary(x).value();
 }
 
 Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss) const {

@@ -37,30 +37,88 @@ Attention::Attention(const ModelConfig& config, Generator& generator)
                                             1.0 / std::sqrt(static_cast<double>(width)), generator));
 }
 
+std::size_t Attention::convolution_count() const {
+  return (qk_dconv_ ? 1 : 0) + (q_dconv_ ? 2 : 0) + (v_dconv_ ? 1 : 0);
+}
+
+Variable Attention::convolve(const CausalDConv& dconv, std::size_t index, const Variable& x,
+                             const std::vector<AttentionCache*>* caches) const {
+  if (caches == nullptr) return dconv(x);
+  std::vector<Tensor*> histories;
+  for (AttentionCache* cache : *caches) histories.push_back(&cache->conv_history.at(index));
+  return dconv.extend(x, histories);
+}
+
+Attention::Projections Attention::project(const Variable& x,
+                                          const std::vector<AttentionCache*>* caches) const {
+  Projections p;
+  std::size_t next_conv = 0;
+  if (qk_proj_) {
+    p.k = convolve(*qk_dconv_, next_conv++, (*qk_proj_)(x), caches);
+    p.q = (*q_mix_)(p.k);
+  } else {
+    p.q = (*q_proj_)(x);
+    p.k = (*k_proj_)(x);
+    if (q_dconv_) {
+      p.q = convolve(*q_dconv_, next_conv++, p.q, caches);
+      p.k = convolve(*k_dconv_, next_conv++, p.k, caches);
+    }
+  }
+  p.v = (*v_proj_)(x);
+  if (v_dconv_) p.v = convolve(*v_dconv_, next_conv, p.v, caches);
+  return p;
+}
+
 Variable Attention::split_heads(const Variable& x) const {
-  Variable heads = ops::reshape(x, {x.size(0), x.size(1), heads_, head_dim_});
-  return rotary_base_ ? ops::rotary(heads, 0, *rotary_base_) : heads;
+  return ops::reshape(x, {x.size(0), x.size(1), heads_, head_dim_});
+}
+
+Variable Attention::rotate(const Variable& x, std::int64_t position_offset) const {
+  const Variable heads = split_heads(x);
+  return rotary_base_ ? ops::rotary(heads, position_offset, *rotary_base_) : heads;
 }
 
 Variable Attention::operator()(const Variable& x, const Variable& position_bias) const {
-  Variable q, k;
-  if (qk_proj_) {
-    k = (*qk_dconv_)((*qk_proj_)(x));
-    q = (*q_mix_)(k);
-  } else {
-    q = (*q_proj_)(x);
-    k = (*k_proj_)(x);
-    if (q_dconv_) {
-      q = (*q_dconv_)(q);
-      k = (*k_dconv_)(k);
-    }
-  }
-  Variable v = (*v_proj_)(x);
-  if (v_dconv_) v = (*v_dconv_)(v);
-  const Variable heads_v = ops::reshape(v, {x.size(0), x.size(1), heads_, head_dim_});
+  const Projections p = project(x, nullptr);
   const Variable attended =
-      ops::causal_attention(split_heads(q), split_heads(k), heads_v, position_bias, scale_);
+      ops::causal_attention(rotate(p.q, 0), rotate(p.k, 0), split_heads(p.v), position_bias, scale_);
   return (*o_proj_)(ops::reshape(attended, {x.size(0), x.size(1), heads_ * head_dim_}));
+}
+
+AttentionCache Attention::new_cache(std::int64_t capacity) const {
+  AttentionCache cache;
+  cache.keys = Tensor::zeros({1, capacity, heads_, head_dim_}, DType::f32);
+  cache.values = Tensor::zeros_like(cache.keys);
+  for (std::size_t i = 0; i < convolution_count(); ++i) {
+    cache.conv_history.push_back(Tensor::zeros({1, 2, heads_ * head_dim_}, DType::f32));
+  }
+  return cache;
+}
+
+Variable Attention::extend(const Variable& x, const std::vector<AttentionCache*>& caches,
+                           const std::vector<std::int64_t>& lengths,
+                           const std::vector<Variable>& position_biases) const {
+  const std::int64_t batch = x.size(0), time = x.size(1);
+  const Projections p = project(x, &caches);
+  const Tensor attended = Tensor::empty({batch, time, heads_ * head_dim_}, x.dtype(), x.device());
+  // Each sequence has its own length, so attention runs one sequence at a time; the projections
+  // around it, where the work is, ran batched.
+  for (std::int64_t b = 0; b < batch; ++b) {
+    AttentionCache& cache = *caches[static_cast<std::size_t>(b)];
+    const std::int64_t start = lengths[static_cast<std::size_t>(b)], end = start + time;
+    PRIMER_CHECK(end <= cache.keys.size(1), "attention cache of {} positions cannot take {}",
+                 cache.keys.size(1), end);
+    const auto row = [&](const Variable& projection) {
+      return Variable(projection.value().slice(0, b, b + 1));
+    };
+    cache.keys.slice(1, start, end).copy_from(rotate(row(p.k), start).value());
+    cache.values.slice(1, start, end).copy_from(split_heads(row(p.v)).value());
+    const Variable out = ops::causal_attention(rotate(row(p.q), start), Variable(cache.keys.slice(1, 0, end)),
+                                               Variable(cache.values.slice(1, 0, end)),
+                                               position_biases[static_cast<std::size_t>(b)], scale_);
+    attended.slice(0, b, b + 1).copy_from(out.value().reshape({1, time, heads_ * head_dim_}));
+  }
+  return (*o_proj_)(Variable(attended));
 }
 
 }  // namespace primer::nn

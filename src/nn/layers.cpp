@@ -45,4 +45,21 @@ Variable CausalDConv::operator()(const Variable& x) const {
   return ops::causal_dconv(x, weight_);
 }
 
+Variable CausalDConv::extend(const Variable& x, const std::vector<Tensor*>& histories) const {
+  const Tensor& input = x.value();
+  const std::int64_t batch = input.size(0), time = input.size(1);
+  PRIMER_CHECK(static_cast<std::int64_t>(histories.size()) == batch, "dconv: {} histories for a batch of {}",
+               histories.size(), batch);
+  // The convolution over [history, x] reproduces, position for position, the one over the whole sequence.
+  const Tensor extended = Tensor::empty({batch, time + 2, input.size(2)}, input.dtype(), input.device());
+  for (std::int64_t b = 0; b < batch; ++b)
+    extended.slice(0, b, b + 1).slice(1, 0, 2).copy_from(*histories[b]);
+  extended.slice(1, 2, time + 2).copy_from(input);
+  const Tensor y = ops::causal_dconv(Variable(extended), weight_).value();
+  for (std::int64_t b = 0; b < batch; ++b) {
+    histories[b]->copy_from(extended.slice(0, b, b + 1).slice(1, time, time + 2));
+  }
+  return Variable(y.slice(1, 2, time + 2));
+}
+
 }  // namespace primer::nn

@@ -27,22 +27,28 @@ std::int32_t RelativePositionBias::bucket(std::int64_t distance, std::int64_t bu
       std::min<std::int64_t>(max_exact + static_cast<std::int64_t>(scaled), buckets - 1));
 }
 
-const Tensor& RelativePositionBias::bucket_ids(std::int64_t time) const {
-  auto found = bucket_ids_.find(time);
-  if (found == bucket_ids_.end()) {
-    Tensor ids = Tensor::empty({time, time}, DType::i32);
-    std::int32_t* data = ids.data<std::int32_t>();
-    for (std::int64_t query = 0; query < time; ++query) {
-      for (std::int64_t key = 0; key < time; ++key)
-        data[query * time + key] = bucket(query - key, buckets_, max_distance_);
-    }
-    found = bucket_ids_.emplace(time, ids).first;
+Tensor RelativePositionBias::bucket_ids(std::int64_t queries, std::int64_t keys) const {
+  Tensor ids = Tensor::empty({queries, keys}, DType::i32);
+  std::int32_t* data = ids.data<std::int32_t>();
+  const std::int64_t first_query = keys - queries;
+  for (std::int64_t query = 0; query < queries; ++query) {
+    for (std::int64_t key = 0; key < keys; ++key)
+      data[query * keys + key] = bucket(first_query + query - key, buckets_, max_distance_);
   }
-  return found->second;
+  return ids;
 }
 
 Variable RelativePositionBias::operator()(std::int64_t time) const {
-  return ops::permute(ops::embedding(table_, bucket_ids(time)), {2, 0, 1});
+  // Training asks for the same length every step: build its table once.
+  auto found = square_bucket_ids_.find(time);
+  if (found == square_bucket_ids_.end())
+    found = square_bucket_ids_.emplace(time, bucket_ids(time, time)).first;
+  return ops::permute(ops::embedding(table_, found->second), {2, 0, 1});
+}
+
+Variable RelativePositionBias::operator()(std::int64_t queries, std::int64_t keys) const {
+  PRIMER_CHECK(queries <= keys, "relative bias: {} queries cannot be the last of {} keys", queries, keys);
+  return ops::permute(ops::embedding(table_, bucket_ids(queries, keys)), {2, 0, 1});
 }
 
 }  // namespace primer::nn

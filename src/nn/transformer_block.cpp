@@ -17,7 +17,17 @@ TransformerBlock::TransformerBlock(const ModelConfig& config, Generator& generat
 }
 
 Variable TransformerBlock::operator()(const Variable& x, const Variable& position_bias) const {
-  const Variable after_attention = ops::add(x, attention_(attention_norm_(x), position_bias));
+  return add_feed_forward(x, attention_(attention_norm_(x), position_bias));
+}
+
+Variable TransformerBlock::extend(const Variable& x, const std::vector<AttentionCache*>& caches,
+                                  const std::vector<std::int64_t>& lengths,
+                                  const std::vector<Variable>& position_biases) const {
+  return add_feed_forward(x, attention_.extend(attention_norm_(x), caches, lengths, position_biases));
+}
+
+Variable TransformerBlock::add_feed_forward(const Variable& x, const Variable& attention_out) const {
+  const Variable after_attention = ops::add(x, attention_out);
   const Variable ffn_branch =
       placement_ == NormPlacement::pre ? ffn_(ffn_norm_(after_attention)) : ffn_norm_(ffn_(after_attention));
   return ops::add(after_attention, ffn_branch);

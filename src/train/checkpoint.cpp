@@ -110,9 +110,7 @@ std::optional<std::string> CheckpointStore::latest_valid() const {
 
 TrainingState CheckpointStore::load(const std::string& checkpoint, LanguageModel& model,
                                     Optimizer& optimizer) {
-  const std::string problem = problem_with(checkpoint);
-  PRIMER_CHECK(problem.empty(), "{}: {}", checkpoint, problem);
-  model.load_weights(checkpoint + "/model.safetensors");
+  load_weights(checkpoint, model);
   try {
     optimizer.load_state(load_safetensors(checkpoint + "/optimizer.safetensors"));
   } catch (const Error& error) {
@@ -124,6 +122,34 @@ TrainingState CheckpointStore::load(const std::string& checkpoint, LanguageModel
   state.loader.epoch = meta.at("loader").at("epoch").get<std::uint64_t>();
   state.loader.windows_taken = meta.at("loader").at("windows_taken").get<std::uint64_t>();
   return state;
+}
+
+std::string CheckpointStore::resolve(const std::string& path) {
+  PRIMER_CHECK(fs::exists(path), "{}: no such checkpoint or run directory", path);
+  if (fs::exists(fs::path(path) / "state.json")) {
+    const std::string problem = problem_with(path);
+    PRIMER_CHECK(problem.empty(), "{}: {}", path, problem);
+    return path;
+  }
+  PRIMER_CHECK(fs::exists(fs::path(path) / "checkpoints"),
+               "{}: neither a checkpoint (no state.json) nor a run directory (no checkpoints/)", path);
+  const std::optional<std::string> latest = CheckpointStore(path, 0).latest_valid();
+  PRIMER_CHECK(latest.has_value(), "{}: no valid checkpoint in {}/checkpoints", path, path);
+  return *latest;
+}
+
+std::string CheckpointStore::saved_config(const std::string& checkpoint) {
+  try {
+    return json::parse(std::ifstream(checkpoint + "/state.json")).at("config").get<std::string>();
+  } catch (const json::exception& error) {
+    PRIMER_FAIL("{}/state.json: no saved config: {}", checkpoint, error.what());
+  }
+}
+
+void CheckpointStore::load_weights(const std::string& checkpoint, LanguageModel& model) {
+  const std::string problem = problem_with(checkpoint);
+  PRIMER_CHECK(problem.empty(), "{}: {}", checkpoint, problem);
+  model.load_weights(checkpoint + "/model.safetensors");
 }
 
 }  // namespace primer::train

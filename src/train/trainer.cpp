@@ -165,6 +165,11 @@ TrainResult Trainer::run(bool resume) {
     std::ofstream(path + ".tmp") << config_.resolved_yaml << "\n";
     fs::rename(path + ".tmp", path);
   }
+  // The run directory is what primer-sample reads: it carries its own tokenizer.
+  if (!dataset_.tokenizer.empty()) {
+    fs::copy_file(dataset_.tokenizer, config_.run_directory + "/tokenizer.model",
+                  fs::copy_options::overwrite_existing);
+  }
   MetricsLog metrics(config_.run_directory + "/metrics.jsonl", state.step);
   const SignalScope signals;
   const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);

@@ -55,8 +55,9 @@ def attention(q, k, v, scale, bias=None):
     scores = torch.einsum("bihd,bjhd->bhij", q, k) * scale
     if bias is not None:
         scores = scores + bias
-    time = q.shape[1]
-    mask = torch.ones(time, time, dtype=torch.bool).triu(1)
+    queries, keys = q.shape[1], k.shape[1]
+    # Queries are the last positions of the keys' span.
+    mask = torch.ones(queries, keys, dtype=torch.bool).triu(1 + keys - queries)
     probabilities = scores.masked_fill(mask, float("-inf")).softmax(-1)
     return torch.einsum("bhij,bjhd->bihd", probabilities, v)
 
@@ -123,6 +124,8 @@ def main():
         case("attention", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv)}, params={"scale": 0.45}),
         case("attention_bias", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv), "bias": randn(3, 9, 9)},
              params={"scale": 1.0}),
+        case("attention_bias", {"q": randn(2, 4, 3, 5), "k": randn(*qkv), "v": randn(*qkv), "bias": randn(3, 4, 9)},
+             params={"scale": 0.8}, name="attention with fewer queries than keys"),
         case("cross_entropy", {"logits": randn(7, 13, scale=3.0)},
              ints={"targets": torch.tensor([0, 12, -1, 5, 5, 3, -1])}, params={"z_loss": 1e-4}),
     ]

@@ -113,6 +113,10 @@ TEST(Gradcheck, CausalAttention) {
       "attention with bias",
       [](const Inputs& in) { return ops::causal_attention(in[0], in[1], in[2], in[3], 1.0); },
       {q, k, v, bias});
+  expect_gradients_match(
+      "attention, queries the last 3 of 7 positions",
+      [](const Inputs& in) { return ops::causal_attention(in[0], in[1], in[2], in[3], 0.6); },
+      {random({2, 3, 3, 5}, 30), k, v, random({3, 3, 7}, 31)});
 }
 
 TEST(Gradcheck, CrossEntropyWithZLossAndIgnoredTargets) {

@@ -9,6 +9,7 @@
 #include "primer/models/language_model.h"
 #include "primer/models/model_stats.h"
 #include "temporary.h"
+#include "tiny_model.h"
 
 #ifndef PRIMER_SOURCE_DIR
 #error "PRIMER_SOURCE_DIR must point at the repository"
@@ -24,13 +25,7 @@ std::string temporary(const std::string& name) {
 }
 
 ModelConfig tiny(const std::string& variant, PositionKind position) {
-  const std::string text = "model:\n  variant: " + variant +
-                           "\n  vocab_size: 50\n  d_model: 16\n  num_layers: 2\n  num_heads: 2\n  d_ff: 24\n"
-                           "  max_seq_len: 12\n";
-  std::ofstream(temporary("tiny.yaml")) << text;
-  ModelConfig c = load_model_config(temporary("tiny.yaml"));
-  c.position = position;
-  return c;
+  return testing::tiny_model_config(variant, position);
 }
 
 TEST(LanguageModel, AnalyticParameterCountMatchesTheBuiltModel) {

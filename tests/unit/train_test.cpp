@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "comparison.h"
-#include "primer/data/corpus_encoder.h"
+#include "moby_dataset.h"
 #include "primer/io/safetensors.h"
 #include "primer/tensor/random.h"
 #include "primer/train/trainer.h"
@@ -95,17 +95,7 @@ TEST(Schedules, FollowTheirFormulas) {
 // A tiny model on the test text, small enough for a few steps per second under the sanitizers.
 class TrainerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dataset_ = temporary_path("train_dataset");
-    if (!fs::exists(dataset_ + "/meta.json")) {
-      data::EncodeOptions options;
-      options.inputs = {std::string(PRIMER_SOURCE_DIR) + "/tests/data/moby_dick_200k.txt"};
-      options.tokenizer = std::string(PRIMER_TEST_ARTIFACTS) + "/moby_tokenizer.model";
-      options.output_directory = dataset_;
-      options.validation_fraction = 0.05;
-      data::encode_corpus(options);
-    }
-  }
+  void SetUp() override { dataset_ = testing::moby_dataset(); }
 
   std::string write_config(const std::string& run, const std::string& extra = "") {
     const std::string path = temporary_path(run + ".yaml");

@@ -113,9 +113,10 @@ class Backend : public OptimizerKernels {
   virtual void rotary(const Tensor& x, std::int64_t position_offset, double base, bool inverse,
                       const Tensor& out) = 0;
 
-  // Causal softmax attention. q, k, v, out: [B, T, H, D]; bias: [H, T, T] added to the scaled logits, or
-  // undefined; lse: [B, H, T], the log-sum-exp of each row, saved so backward can rebuild probabilities
-  // without storing them. grad_bias (when bias is defined) receives the sum over the batch.
+  // Causal softmax attention. q, out: [B, Tq, H, D]; k, v: [B, Tk, H, D] with Tk >= Tq, the queries being
+  // the last Tq positions (Tq < Tk when decoding against a cache); bias: [H, Tq, Tk] added to the scaled
+  // logits, or undefined; lse: [B, H, Tq], the log-sum-exp of each row, saved so backward can rebuild
+  // probabilities without storing them. grad_bias (when bias is defined) receives the sum over the batch.
   virtual void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                                  double scale, const Tensor& out, const Tensor& lse) = 0;
   virtual void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,

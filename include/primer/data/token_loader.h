@@ -34,6 +34,7 @@ struct DatasetInfo {
   std::string directory;
   std::int64_t vocab_size = 0;
   std::int32_t eos_id = 0;
+  std::string tokenizer;  // the SentencePiece model the shards were encoded with; empty if not kept
   std::vector<std::string> train_shards;
   std::vector<std::string> validation_shards;
 };

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "primer/models/decode_state.h"
 #include "primer/models/model_config.h"
 #include "primer/nn/layers.h"
 #include "primer/nn/relative_position_bias.h"
@@ -23,6 +24,13 @@ class LanguageModel : public nn::Module {
   // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T].
   Variable loss(const Tensor& ids, const Tensor& targets, double z_loss) const;
 
+  // Incremental decoding. A fresh state for one sequence, with room for max_seq_len tokens.
+  DecodeState new_decode_state() const;
+  // Feeds ids: i32 [B, T] as the next T tokens of the sequences states[b] (each at its own length) and
+  // appends to their caches. Returns logits [B * T, vocab_size], equal to those logits() gives over each
+  // whole sequence at the same positions. No gradients are recorded.
+  Tensor extend(const Tensor& ids, const std::vector<DecodeState*>& states) const;
+
   const ModelConfig& config() const { return config_; }
 
   // Weights as safetensors, keyed by parameter name (docs/models.md lists them).
@@ -31,6 +39,11 @@ class LanguageModel : public nn::Module {
   void load_weights(const std::string& path);
 
  private:
+  // Token (+ learned position) embeddings; sequence b starts at position first_positions[b].
+  Variable embed(const Tensor& ids, const std::vector<std::int64_t>& first_positions) const;
+  // Final norm and output projection: [B, T, d_model] -> [B * T, vocab].
+  Variable project_to_vocabulary(const Variable& x) const;
+
   ModelConfig config_;
   Generator generator_;
   nn::Embedding token_embedding_;

@@ -5,10 +5,19 @@
 //  shared_qk  full Primer: k = dconv(x Wqk), q = k M, v = dconv(x Wv)
 // Rotary embeddings, when chosen, turn q and k after the convolutions; a T5 bias comes in from outside.
 #include <optional>
+#include <vector>
 
 #include "primer/nn/layers.h"
 
 namespace primer::nn {
+
+// What one layer keeps of one sequence between decoding steps: keys and values as attention reads them
+// (after the convolutions and rotary), and for MDHA the pre-convolution projections of the last two
+// positions, one [1, 2, width] tensor per convolution, since each new position's convolution needs them.
+struct AttentionCache {
+  Tensor keys, values;  // [1, capacity, H, D]; positions 0 .. length-1 are filled
+  std::vector<Tensor> conv_history;
+};
 
 class Attention : public Module {
  public:
@@ -16,8 +25,26 @@ class Attention : public Module {
   // x: [B, T, d_model]; position_bias: [H, T, T] or undefined. Returns [B, T, d_model].
   Variable operator()(const Variable& x, const Variable& position_bias) const;
 
+  AttentionCache new_cache(std::int64_t capacity) const;
+  // Continues B sequences (no gradients): x: [B, T, d_model] holds the next T positions of sequence b,
+  // which already has lengths[b] positions in caches[b]; position_biases[b]: [H, T, lengths[b] + T] or
+  // undefined. Appends to the caches and returns [B, T, d_model], equal to the full forward's rows.
+  Variable extend(const Variable& x, const std::vector<AttentionCache*>& caches,
+                  const std::vector<std::int64_t>& lengths,
+                  const std::vector<Variable>& position_biases) const;
+
  private:
-  Variable split_heads(const Variable& x) const;
+  struct Projections {
+    Variable q, k, v;  // [B, T, width], after the convolutions, before rotary
+  };
+  // With caches, the convolutions continue each cached sequence; without, they start at position 0.
+  Projections project(const Variable& x, const std::vector<AttentionCache*>* caches) const;
+  Variable convolve(const CausalDConv& dconv, std::size_t index, const Variable& x,
+                    const std::vector<AttentionCache*>* caches) const;
+  Variable split_heads(const Variable& x) const;  // [B, T, width] -> [B, T, H, D]
+  // split_heads, then rotary for positions position_offset, position_offset + 1, ... when configured.
+  Variable rotate(const Variable& x, std::int64_t position_offset) const;
+  std::size_t convolution_count() const;
 
   std::int64_t heads_;
   std::int64_t head_dim_;

@@ -49,6 +49,9 @@ class CausalDConv : public Module {
  public:
   explicit CausalDConv(std::int64_t channels);
   Variable operator()(const Variable& x) const;
+  // Continues B sequences by x: [B, T, C] (no gradients). histories[b]: [1, 2, C], sequence b's inputs at
+  // its last two positions (zeros before its start), updated to the new last two.
+  Variable extend(const Variable& x, const std::vector<Tensor*>& histories) const;
 
  private:
   Variable weight_;

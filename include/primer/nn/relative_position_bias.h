@@ -15,16 +15,18 @@ class RelativePositionBias : public Module {
                        Generator& generator);
   // The causal bias for a sequence of `time` positions: [H, time, time].
   Variable operator()(std::int64_t time) const;
+  // The bias of the last `queries` of `keys` positions against all of them: [H, queries, keys].
+  Variable operator()(std::int64_t queries, std::int64_t keys) const;
   // T5's unidirectional bucket of a query attending to a key `distance` = query - key >= 0 positions back.
   static std::int32_t bucket(std::int64_t distance, std::int64_t buckets, std::int64_t max_distance);
 
  private:
-  const Tensor& bucket_ids(std::int64_t time) const;
+  Tensor bucket_ids(std::int64_t queries, std::int64_t keys) const;
 
   std::int64_t buckets_;
   std::int64_t max_distance_;
   Variable table_;
-  mutable std::map<std::int64_t, Tensor> bucket_ids_;  // [time, time] i32, built once per length
+  mutable std::map<std::int64_t, Tensor> square_bucket_ids_;  // [time, time] i32, built once per length
 };
 
 }  // namespace primer::nn

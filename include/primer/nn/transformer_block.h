@@ -11,8 +11,15 @@ class TransformerBlock : public Module {
  public:
   TransformerBlock(const ModelConfig& config, Generator& generator);
   Variable operator()(const Variable& x, const Variable& position_bias) const;
+  // The same layer continuing cached sequences (Attention::extend).
+  Variable extend(const Variable& x, const std::vector<AttentionCache*>& caches,
+                  const std::vector<std::int64_t>& lengths,
+                  const std::vector<Variable>& position_biases) const;
+  const Attention& attention() const { return attention_; }
 
  private:
+  Variable add_feed_forward(const Variable& x, const Variable& attention_out) const;
+
   NormPlacement placement_;
   Norm attention_norm_;
   Attention attention_;

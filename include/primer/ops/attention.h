@@ -4,8 +4,9 @@
 
 namespace primer::ops {
 
-// q, k, v: [B, T, H, D], as the projections produce them (no transposes needed); bias: [H, T, T] or
-// undefined. Returns [B, T, H, D]. Logits are scale * q.k + bias, masked to keys at or before the query.
+// q: [B, Tq, H, D], k, v: [B, Tk, H, D], as the projections produce them (no transposes needed), the
+// queries being the last Tq of the Tk positions; bias: [H, Tq, Tk] or undefined. Returns [B, Tq, H, D].
+// Logits are scale * q.k + bias, masked to keys at or before the query's position.
 Variable causal_attention(const Variable& q, const Variable& k, const Variable& v, const Variable& bias,
                           double scale);
 

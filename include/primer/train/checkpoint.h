@@ -29,6 +29,14 @@ class CheckpointStore {
   // Restores model and optimizer; errors (shape mismatches, missing tensors) name the checkpoint.
   static TrainingState load(const std::string& checkpoint, LanguageModel& model, Optimizer& optimizer);
 
+  // For reading a trained model (sampling, evaluation): `path` is a checkpoint directory, or a run
+  // directory, meaning its newest valid checkpoint. Errors say what `path` lacks.
+  static std::string resolve(const std::string& path);
+  // The resolved config YAML the run saved with the checkpoint.
+  static std::string saved_config(const std::string& checkpoint);
+  // The weights only, after checking the checkpoint's checksums.
+  static void load_weights(const std::string& checkpoint, LanguageModel& model);
+
  private:
   std::string directory_;
   std::int64_t keep_;

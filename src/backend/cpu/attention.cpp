@@ -19,10 +19,17 @@ using HeadView = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
 template <class T>
 using MutableHeadView = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
 
+// Queries are the last q_time of the k_time positions the keys cover: query i sits at position
+// (k_time - q_time) + i and sees keys 0 ..= that position. Training has q_time == k_time; decoding with a
+// cache has fewer queries than keys.
 struct Dims {
-  std::int64_t batch, time, heads, head_dim;
-  std::int64_t head_offset(std::int64_t b, std::int64_t h) const {
-    return b * time * heads * head_dim + h * head_dim;
+  std::int64_t batch, q_time, k_time, heads, head_dim;
+  std::int64_t query_offset() const { return k_time - q_time; }
+  std::int64_t q_head_offset(std::int64_t b, std::int64_t h) const {
+    return b * q_time * heads * head_dim + h * head_dim;
+  }
+  std::int64_t k_head_offset(std::int64_t b, std::int64_t h) const {
+    return b * k_time * heads * head_dim + h * head_dim;
   }
   Eigen::OuterStride<> row_stride() const { return Eigen::OuterStride<>(heads * head_dim); }
 };
@@ -30,35 +37,39 @@ struct Dims {
 Dims check_attention_shapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                             const char* op) {
   PRIMER_CHECK(q.dim() == 4, "{}: q {} must be [B, T, H, D]", op, q.describe());
-  check_same_shape(q, k, op);
-  check_same_shape(q, v, op);
-  const Dims dims{q.size(0), q.size(1), q.size(2), q.size(3)};
-  const Shape bias_shape{dims.heads, dims.time, dims.time};
-  PRIMER_CHECK(!bias.defined() || bias.shape() == bias_shape, "{}: bias {} must be [H, T, T] = [{}, {}, {}]",
-               op, bias.describe(), dims.heads, dims.time, dims.time);
+  check_same_shape(k, v, op);
+  PRIMER_CHECK(k.dim() == 4 && k.size(0) == q.size(0) && k.size(1) >= q.size(1) && k.size(2) == q.size(2) &&
+                   k.size(3) == q.size(3),
+               "{}: k {} must be [B, Tk, H, D] with Tk >= Tq for q {}", op, k.describe(), q.describe());
+  const Dims dims{q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
+  const Shape bias_shape{dims.heads, dims.q_time, dims.k_time};
+  PRIMER_CHECK(!bias.defined() || bias.shape() == bias_shape,
+               "{}: bias {} must be [H, Tq, Tk] = [{}, {}, {}]", op, bias.describe(), dims.heads, dims.q_time,
+               dims.k_time);
   return dims;
 }
 
 // scores = scale * Q K^T + bias[h], then, for the causal part of each row, probabilities (in place) and
-// their log-sum-exp. Entries above the diagonal become 0.
+// their log-sum-exp. Entries after the query's position become 0.
 template <class T>
-void causal_softmax(Matrix<T>& scores, const T* bias, T* lse) {
-  const std::int64_t time = scores.rows();
-  for (std::int64_t i = 0; i < time; ++i) {
-    T* row = scores.data() + i * time;
+void causal_softmax(Matrix<T>& scores, std::int64_t query_offset, const T* bias, T* lse) {
+  const std::int64_t queries = scores.rows(), keys = scores.cols();
+  for (std::int64_t i = 0; i < queries; ++i) {
+    T* row = scores.data() + i * keys;
+    const std::int64_t last = query_offset + i;
     if (bias != nullptr) {
-      for (std::int64_t j = 0; j <= i; ++j) row[j] += bias[i * time + j];
+      for (std::int64_t j = 0; j <= last; ++j) row[j] += bias[i * keys + j];
     }
     T max = -std::numeric_limits<T>::infinity();
-    for (std::int64_t j = 0; j <= i; ++j) max = std::max(max, row[j]);
+    for (std::int64_t j = 0; j <= last; ++j) max = std::max(max, row[j]);
     T total = 0;
-    for (std::int64_t j = 0; j <= i; ++j) {
+    for (std::int64_t j = 0; j <= last; ++j) {
       row[j] = std::exp(row[j] - max);
       total += row[j];
     }
     const T inverse = T(1) / total;
-    for (std::int64_t j = 0; j <= i; ++j) row[j] *= inverse;
-    for (std::int64_t j = i + 1; j < time; ++j) row[j] = 0;
+    for (std::int64_t j = 0; j <= last; ++j) row[j] *= inverse;
+    for (std::int64_t j = last + 1; j < keys; ++j) row[j] = 0;
     lse[i] = max + std::log(total);
   }
 }
@@ -70,14 +81,15 @@ void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, co
 #pragma omp parallel for schedule(static)
   for (std::int64_t pair = 0; pair < d.batch * d.heads; ++pair) {
     const std::int64_t b = pair / d.heads, h = pair % d.heads;
-    const std::int64_t offset = d.head_offset(b, h);
-    const HeadView<T> qh(q.data<T>() + offset, d.time, d.head_dim, d.row_stride());
-    const HeadView<T> kh(k.data<T>() + offset, d.time, d.head_dim, d.row_stride());
-    const HeadView<T> vh(v.data<T>() + offset, d.time, d.head_dim, d.row_stride());
+    const std::int64_t q_offset = d.q_head_offset(b, h), k_offset = d.k_head_offset(b, h);
+    const HeadView<T> qh(q.data<T>() + q_offset, d.q_time, d.head_dim, d.row_stride());
+    const HeadView<T> kh(k.data<T>() + k_offset, d.k_time, d.head_dim, d.row_stride());
+    const HeadView<T> vh(v.data<T>() + k_offset, d.k_time, d.head_dim, d.row_stride());
     Matrix<T> scores = scale * (qh * kh.transpose());
-    causal_softmax<T>(scores, bias_data ? bias_data + h * d.time * d.time : nullptr,
-                      lse.data<T>() + pair * d.time);
-    MutableHeadView<T>(out.data<T>() + offset, d.time, d.head_dim, d.row_stride()).noalias() = scores * vh;
+    causal_softmax<T>(scores, d.query_offset(), bias_data ? bias_data + h * d.q_time * d.k_time : nullptr,
+                      lse.data<T>() + pair * d.q_time);
+    MutableHeadView<T>(out.data<T>() + q_offset, d.q_time, d.head_dim, d.row_stride()).noalias() =
+        scores * vh;
   }
 }
 
@@ -88,35 +100,36 @@ void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tenso
                               const Tensor& grad_v, const Tensor& grad_bias) {
   const T* bias_data = bias.defined() ? bias.data<T>() : nullptr;
   auto process = [&](std::int64_t b, std::int64_t h) {
-    const std::int64_t offset = d.head_offset(b, h);
+    const std::int64_t q_offset = d.q_head_offset(b, h), k_offset = d.k_head_offset(b, h);
     const auto stride = d.row_stride();
-    const HeadView<T> qh(q.data<T>() + offset, d.time, d.head_dim, stride);
-    const HeadView<T> kh(k.data<T>() + offset, d.time, d.head_dim, stride);
-    const HeadView<T> vh(v.data<T>() + offset, d.time, d.head_dim, stride);
-    const HeadView<T> oh(out.data<T>() + offset, d.time, d.head_dim, stride);
-    const HeadView<T> doh(grad_out.data<T>() + offset, d.time, d.head_dim, stride);
-    const T* row_lse = lse.data<T>() + (b * d.heads + h) * d.time;
-    const T* head_bias = bias_data ? bias_data + h * d.time * d.time : nullptr;
+    const HeadView<T> qh(q.data<T>() + q_offset, d.q_time, d.head_dim, stride);
+    const HeadView<T> kh(k.data<T>() + k_offset, d.k_time, d.head_dim, stride);
+    const HeadView<T> vh(v.data<T>() + k_offset, d.k_time, d.head_dim, stride);
+    const HeadView<T> oh(out.data<T>() + q_offset, d.q_time, d.head_dim, stride);
+    const HeadView<T> doh(grad_out.data<T>() + q_offset, d.q_time, d.head_dim, stride);
+    const T* row_lse = lse.data<T>() + (b * d.heads + h) * d.q_time;
+    const T* head_bias = bias_data ? bias_data + h * d.q_time * d.k_time : nullptr;
 
     Matrix<T> probs = scale * (qh * kh.transpose());
-    for (std::int64_t i = 0; i < d.time; ++i) {
-      for (std::int64_t j = 0; j < d.time; ++j) {
+    for (std::int64_t i = 0; i < d.q_time; ++i) {
+      for (std::int64_t j = 0; j < d.k_time; ++j) {
         probs(i, j) =
-            j <= i ? std::exp(probs(i, j) + (head_bias ? head_bias[i * d.time + j] : T(0)) - row_lse[i])
-                   : T(0);
+            j <= d.query_offset() + i
+                ? std::exp(probs(i, j) + (head_bias ? head_bias[i * d.k_time + j] : T(0)) - row_lse[i])
+                : T(0);
       }
     }
     Matrix<T> grad_scores = doh * vh.transpose();
     const Eigen::Matrix<T, Eigen::Dynamic, 1> row_dot = doh.cwiseProduct(oh).rowwise().sum();
     grad_scores = probs.cwiseProduct(grad_scores.colwise() - row_dot);
-    MutableHeadView<T>(grad_v.data<T>() + offset, d.time, d.head_dim, stride).noalias() =
+    MutableHeadView<T>(grad_v.data<T>() + k_offset, d.k_time, d.head_dim, stride).noalias() =
         probs.transpose() * doh;
-    MutableHeadView<T>(grad_q.data<T>() + offset, d.time, d.head_dim, stride).noalias() =
+    MutableHeadView<T>(grad_q.data<T>() + q_offset, d.q_time, d.head_dim, stride).noalias() =
         scale * (grad_scores * kh);
-    MutableHeadView<T>(grad_k.data<T>() + offset, d.time, d.head_dim, stride).noalias() =
+    MutableHeadView<T>(grad_k.data<T>() + k_offset, d.k_time, d.head_dim, stride).noalias() =
         scale * (grad_scores.transpose() * qh);
     if (grad_bias.defined()) {
-      Eigen::Map<Matrix<T>>(grad_bias.data<T>() + h * d.time * d.time, d.time, d.time) += grad_scores;
+      Eigen::Map<Matrix<T>>(grad_bias.data<T>() + h * d.q_time * d.k_time, d.q_time, d.k_time) += grad_scores;
     }
   };
   if (grad_bias.defined()) {
@@ -146,7 +159,7 @@ void CpuBackend::attention_forward(const Tensor& q, const Tensor& k, const Tenso
                                    double scale, const Tensor& out, const Tensor& lse) {
   const Dims d = check_attention_shapes(q, k, v, bias, "attention");
   check_same_shape(q, out, "attention");
-  PRIMER_CHECK(lse.shape() == Shape({d.batch, d.heads, d.time}), "attention: lse {} must be [B, H, T]",
+  PRIMER_CHECK(lse.shape() == Shape({d.batch, d.heads, d.q_time}), "attention: lse {} must be [B, H, Tq]",
                lse.describe());
   if (q.dtype() == DType::bf16) {
     const Tensor out32 = f32_like(out);
