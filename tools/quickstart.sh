@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: fetch the bundled corpus, train a 4096-piece tokenizer, encode the corpus, train the
-# tiny Primer-EZ (about 3 minutes on 2 cores), then sample from it. Steps already done are skipped;
+# tiny Primer-EZ (about 1.5 minutes on 2 cores), then sample from it. Steps already done are skipped;
 # training resumes from the newest checkpoint of runs/tiny_primer_ez, so running it again continues.
 # Usage: tools/quickstart.sh [primer-train options, e.g. --config configs/tiny_primer.yaml --resume]
 set -euo pipefail

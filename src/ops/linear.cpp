@@ -2,14 +2,16 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/ops/matmul_precision.h"
 
 namespace primer::ops {
 namespace {
 
-Tensor product(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor()) {
+// a b (+ bias), written as out_dtype (oneDNN accumulates in f32 whatever the operands).
+Tensor product(const Tensor& a, const Tensor& b, DType out_dtype, const Tensor& bias = Tensor()) {
   Shape shape = a.shape();
   shape.back() = b.size(-1);
-  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
+  Tensor out = Tensor::empty(shape, out_dtype, a.device());
   backend_for(a.device()).matmul(a, b, bias, out);
   return out;
 }
@@ -29,11 +31,11 @@ Variable matmul(const Variable& a, const Variable& b) {
   const Tensor bv = b.value();
   PRIMER_CHECK(av.dim() >= b.value().dim(), "matmul: a {} has fewer dimensions than b {}", av.describe(),
                bv.describe());
-  return record(product(av, bv), "matmul", {a, b}, [av, bv](const Tensor& g) {
-    const Tensor grad_a = product(g, t(bv));
+  return record(product(av, bv, av.dtype()), "matmul", {a, b}, [av, bv](const Tensor& g) {
+    const Tensor grad_a = product(g, t(bv), av.dtype());
     // A 2-D b shared across a's batch collects its gradient over every row of the batch.
-    const Tensor grad_b =
-        bv.dim() < av.dim() ? product(t(flatten_rows(av)), flatten_rows(g)) : product(t(av), g);
+    const Tensor grad_b = bv.dim() < av.dim() ? product(t(flatten_rows(av)), flatten_rows(g), bv.dtype())
+                                              : product(t(av), g, bv.dtype());
     return std::vector<Tensor>{grad_a, grad_b};
   });
 }
@@ -42,19 +44,27 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   const Tensor w = weight.value();
   PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1),
                "linear: x {} does not fit weight {} ([out, in])", x.value().describe(), w.describe());
-  const Tensor x2 = flatten_rows(x.value());
+  // Under a bf16 matmul precision the products read bf16 copies (saved for backward at half the
+  // memory) and write f32.
+  const DType compute = x.dtype() == DType::f32 ? matmul_precision() : x.dtype();
+  const DType result = x.dtype();
+  const Tensor x2 = flatten_rows(x.value()).to(compute);
+  const Tensor wc = w.to(compute);
   Shape out_shape = x.shape();
   out_shape.back() = w.size(0);
-  const Tensor y = product(x2, t(w), bias.defined() ? bias.value() : Tensor()).view(out_shape);
+  const Tensor y = product(x2, t(wc), result, bias.defined() ? bias.value() : Tensor()).view(out_shape);
   return record(y, "linear", {x, weight, bias},
-                [x2, w, x_shape = x.shape(), has_bias = bias.defined()](const Tensor& g) {
+                [x2, wc, compute, result, weight_dtype = w.dtype(), x_shape = x.shape(),
+                 has_bias = bias.defined()](const Tensor& g) {
                   const Tensor g2 = flatten_rows(g);
                   Tensor grad_bias;
                   if (has_bias) {
                     grad_bias = Tensor::empty({g2.size(1)}, g2.dtype(), g2.device());
                     backend_for(g2.device()).sum_rows(g2, grad_bias);
                   }
-                  return std::vector<Tensor>{product(g2, w).view(x_shape), product(t(g2), x2), grad_bias};
+                  const Tensor gc = g2.to(compute);
+                  return std::vector<Tensor>{product(gc, wc, result).view(x_shape),
+                                             product(t(gc), x2, weight_dtype), grad_bias};
                 });
 }
 

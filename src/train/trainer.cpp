@@ -16,6 +16,7 @@
 #include "primer/models/model_stats.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
+#include "primer/ops/matmul_precision.h"
 
 namespace primer::train {
 namespace {
@@ -102,6 +103,7 @@ Trainer::Trainer(TrainConfig config)
 }
 
 double Trainer::train_step(std::int64_t step) {
+  const ops::MatmulPrecisionScope precision(config_.matmul_dtype());
   double loss_sum = 0.0;
   for (std::int64_t micro = 0; micro < config_.gradient_accumulation; ++micro) {
     const data::Batch batch = loader_->next();
@@ -125,6 +127,7 @@ double Trainer::train_step(std::int64_t step) {
 
 double Trainer::evaluate() {
   const NoGradGuard no_grad;
+  const ops::MatmulPrecisionScope precision(config_.matmul_dtype());
   validation_->reset();
   double weighted_loss = 0.0;
   std::int64_t targets = 0;
@@ -173,8 +176,9 @@ TrainResult Trainer::run(bool resume) {
   MetricsLog metrics(config_.run_directory + "/metrics.jsonl", state.step);
   const SignalScope signals;
   const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);
-  log().info("{}: {} parameters, {} tokens per step, steps {} to {}", config_.model.variant,
-             model_->parameter_count(), config_.tokens_per_step(), state.step + 1, config_.steps);
+  log().info("{}: {} parameters, {} tokens per step, {} matmuls, steps {} to {}", config_.model.variant,
+             model_->parameter_count(), config_.tokens_per_step(), dtype_name(config_.matmul_dtype()),
+             state.step + 1, config_.steps);
 
   TrainResult result;
   result.last_step = state.step;

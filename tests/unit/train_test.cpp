@@ -1,9 +1,12 @@
 // Training: optimizers against PyTorch, schedules, and the trainer's promises (bit-identical resume,
-// corrupt checkpoints skipped, a NaN stops the run with checkpoints intact, bad configs refused).
+// corrupt checkpoints skipped, a failed write or a NaN leaves checkpoints intact, bf16 matmuls track
+// fp32, bad configs refused).
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <chrono>
 #include <cmath>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -148,6 +151,56 @@ TEST_F(TrainerTest, ResumingAfterKStepsEqualsAnUninterruptedRunBitForBit) {
     EXPECT_EQ(tensor.to_vector<float>(), b.at(name).to_vector<float>()) << name;
 }
 
+TEST_F(TrainerTest, Bf16MatmulsTrackTheFp32Run) {
+  const TrainResult fp32 = Trainer(load_train_config(write_config("fp32"))).run(false);
+  const TrainResult bf16 =
+      Trainer(load_train_config(write_config("bf16"), {"training.precision=bf16"})).run(false);
+  const std::vector<double> a = losses(temporary_path("fp32")), b = losses(temporary_path("bf16"));
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(b[i], a[i], 0.02 * a[i]) << "logged loss " << i;
+  EXPECT_NE(a, b) << "the bf16 run computed exactly the fp32 numbers";
+  EXPECT_NEAR(bf16.validation_loss, fp32.validation_loss, 0.02 * fp32.validation_loss);
+}
+
+// A write that fails part-way (here the file-size limit, which fails writes as a full disk does)
+// must leave the newest complete checkpoint as it was, and no half-written directory behind.
+TEST_F(TrainerTest, AFailedCheckpointWriteLeavesThePreviousOneIntact) {
+  const TrainConfig config = load_train_config(write_config("disk_full"));
+  Trainer(config).run(false);
+  const std::string run = temporary_path("disk_full");
+  CheckpointStore store(run, 5);
+  ASSERT_EQ(store.latest_valid(), run + "/checkpoints/step-00000008");
+  const auto before = load_safetensors(run + "/checkpoints/step-00000008/model.safetensors");
+
+  LanguageModel model(config.model);
+  const auto parameters = model.named_parameters();
+  const auto optimizer = make_adamw(parameters, config.adamw);
+  rlimit original{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &original), 0);
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = original;
+  limited.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string message;
+  try {
+    store.save(model, *optimizer, TrainingState{12, {}}, config.resolved_yaml);
+  } catch (const std::exception& error) {
+    message = error.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &original);
+  std::signal(SIGXFSZ, previous_handler);
+
+  EXPECT_NE(message.find("step-00000012"), std::string::npos)
+      << "the error should name the checkpoint: " << message;
+  EXPECT_EQ(store.latest_valid(), run + "/checkpoints/step-00000008");
+  for (const auto& entry : fs::directory_iterator(run + "/checkpoints")) {
+    EXPECT_EQ(entry.path().filename().string().find("step-00000012"), std::string::npos) << entry.path();
+  }
+  const auto after = load_safetensors(run + "/checkpoints/step-00000008/model.safetensors");
+  for (const auto& [name, tensor] : before)
+    EXPECT_EQ(tensor.to_vector<float>(), after.at(name).to_vector<float>());
+}
+
 TEST_F(TrainerTest, CorruptCheckpointsAreSkippedAndMismatchedOnesRefused) {
   Trainer(load_train_config(write_config("corrupt"))).run(false);
   const std::string newest = temporary_path("corrupt") + "/checkpoints/step-00000008/model.safetensors";
@@ -220,7 +273,7 @@ TEST_F(TrainerTest, BadConfigsAndOverridesAreNamed) {
   expect_error({"data.directory=/nonexistent/tokens"}, "/nonexistent/tokens: no meta.json");
   expect_error({"model.vocab_size=500"},
                "the dataset's vocabulary of 1000 does not fit model.vocab_size 500");
-  expect_error({"training.precision=bf16"}, "training.precision: only fp32 trains on the CPU backend today");
+  expect_error({"training.precision=fp16"}, "training.precision: 'fp16' is not one of");
   EXPECT_FALSE(fs::exists(temporary_path("bad"))) << "a refused run wrote to its run directory";
 }
 

@@ -13,6 +13,8 @@
 namespace primer::train {
 
 enum class OptimizerKind { adamw, adafactor };
+// fp32 throughout, or bf16 matrix products (f32 accumulation) with f32 weights, optimizer and loss.
+enum class Precision { fp32, bf16 };
 
 struct TrainConfig {
   ModelConfig model;
@@ -24,6 +26,7 @@ struct TrainConfig {
   std::uint64_t seed = 0;  // data order
   double z_loss = 1e-4;
   double clip_grad_norm = 1.0;  // 0: no clipping
+  Precision precision = Precision::fp32;
   OptimizerKind optimizer = OptimizerKind::adamw;
   AdamWOptions adamw;
   AdafactorOptions adafactor;
@@ -38,6 +41,7 @@ struct TrainConfig {
   std::string resolved_yaml;  // the config as read, overrides applied
 
   std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }
+  DType matmul_dtype() const { return precision == Precision::bf16 ? DType::bf16 : DType::f32; }
 };
 
 // Loads `path`, applies each "section.key=value" override, reads and validates every section.

@@ -1,0 +1,55 @@
+// Mixed precision: inside a bf16 MatmulPrecisionScope, linear() keeps f32 inputs, outputs and gradients
+// while its products run in bf16; the results track the f32 ones to bf16 accuracy, and the scope
+// restores the previous precision when it ends.
+#include <gtest/gtest.h>
+
+#include "comparison.h"
+#include "primer/ops/elementwise.h"
+#include "primer/ops/linear.h"
+#include "primer/ops/matmul_precision.h"
+#include "primer/tensor/random.h"
+
+namespace primer {
+namespace {
+
+struct LinearResult {
+  Tensor y, grad_x, grad_w, grad_b;
+};
+
+LinearResult run_linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& seed) {
+  const Variable xv(x.clone(), true), wv(w.clone(), true), bv(b.clone(), true);
+  const Variable y = ops::linear(xv, wv, bv);
+  ops::sum(ops::mul(y, Variable(seed))).backward();
+  return {y.value(), xv.grad(), wv.grad(), bv.grad()};
+}
+
+TEST(MatmulPrecision, Bf16LinearTracksF32WithF32InputsAndOutputs) {
+  Generator generator(8);
+  const Tensor x = randn({3, 37, 29}, DType::f32, generator), w = randn({41, 29}, DType::f32, generator, 0.2),
+               b = randn({41}, DType::f32, generator), seed = randn({3, 37, 41}, DType::f32, generator);
+  const LinearResult full = run_linear(x, w, b, seed);
+  LinearResult mixed;
+  {
+    const ops::MatmulPrecisionScope scope(DType::bf16);
+    EXPECT_EQ(ops::matmul_precision(), DType::bf16);
+    mixed = run_linear(x, w, b, seed);
+  }
+  EXPECT_EQ(ops::matmul_precision(), DType::f32);
+  for (const auto& [name, a, e] :
+       {std::tuple{"y", mixed.y, full.y}, std::tuple{"grad x", mixed.grad_x, full.grad_x},
+        std::tuple{"grad w", mixed.grad_w, full.grad_w}, std::tuple{"grad b", mixed.grad_b, full.grad_b}}) {
+    EXPECT_EQ(a.dtype(), DType::f32) << name;
+    const double error = testing::relative_error(a, e);
+    EXPECT_LT(error, 1e-2) << name;
+    if (std::string(name) != "grad b") {
+      EXPECT_GT(error, 1e-6) << name << ": the bf16 path did not run";
+    }
+  }
+}
+
+TEST(MatmulPrecision, RejectsPrecisionsOtherThanF32AndBf16) {
+  EXPECT_THROW(ops::MatmulPrecisionScope(DType::f64), Error);
+}
+
+}  // namespace
+}  // namespace primer
