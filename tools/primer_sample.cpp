@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> prompts, stops;
   primer::sampling::GenerationOptions options;
   bool greedy = false, no_stream = false, no_cache = false, no_stop_at_eos = false;
+  std::string device_name = "cpu";
   app.add_option("--checkpoint", checkpoint,
                  "run directory (newest valid checkpoint) or checkpoint directory")
       ->required();
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed, "sampling seed")->capture_default_str();
   app.add_option("--samples", options.samples_per_prompt, "samples per prompt")->capture_default_str();
   app.add_option("--stop", stops, "end a sample when its text reaches this string (repeatable)");
+  app.add_option("--device", device_name, "where the model runs")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   app.add_flag("--greedy", greedy, "always take the most likely token (same as --temperature 0)");
   app.add_flag("--no-stream", no_stream, "print each sample when it is complete");
   app.add_flag("--no-stop-at-eos", no_stop_at_eos, "keep generating past the end-of-text token");
@@ -69,8 +73,8 @@ int main(int argc, char** argv) {
     if (greedy) options.sampling.temperature = 0.0;
     options.use_cache = !no_cache;
 
-    const primer::sampling::TrainedModel trained =
-        primer::sampling::load_trained_model(checkpoint, tokenizer);
+    const primer::sampling::TrainedModel trained = primer::sampling::load_trained_model(
+        checkpoint, tokenizer, device_name == "cuda" ? primer::Device::cuda() : primer::Device::cpu());
     if (!no_stop_at_eos) options.stop_token = trained.tokenizer->eos_id();
     const std::size_t sequences =
         prompts.size() * static_cast<std::size_t>(std::max<std::int64_t>(options.samples_per_prompt, 1));

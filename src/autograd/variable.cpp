@@ -71,6 +71,12 @@ void Variable::zero_grad() {
   state_->grad = Tensor();
 }
 
+void Variable::move_to(Device device) {
+  PRIMER_CHECK(is_leaf(), "move_to: {} is not a leaf; move parameters, not results", value().describe());
+  state_->value = state_->value.to(device);
+  if (state_->grad.defined()) state_->grad = state_->grad.to(device);
+}
+
 void Variable::set_grad(const Tensor& grad) {
   if (grad.defined()) check_same_shape(value(), grad, "set_grad");
   state_->grad = grad;

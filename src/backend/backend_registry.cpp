@@ -2,15 +2,36 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "primer/backend/backend.h"
+#include "primer/tensor/allocator.h"
+
+#ifdef PRIMER_HAS_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
 
 namespace primer {
 namespace {
 
 std::array<Backend*, 2>& registry() {
   static cpu::CpuBackend cpu_backend;
+#ifdef PRIMER_HAS_CUDA
+  // Constructing it touches no GPU, so a CUDA build runs where there is none; its allocator serves
+  // every CUDA tensor.
+  static cuda::CudaBackend cuda_backend;
+  static std::array<Backend*, 2> backends{&cpu_backend, &cuda_backend};
+  static const bool allocator_registered = [] {
+    set_allocator(DeviceKind::cuda, &cuda_backend.allocator());
+    return true;
+  }();
+  (void)allocator_registered;
+#else
   static std::array<Backend*, 2> backends{&cpu_backend, nullptr};
+#endif
   return backends;
 }
+
+// Registers the built-in backends (and the CUDA allocator) before main, so a CUDA tensor can be
+// allocated before any kernel has run.
+[[maybe_unused]] const bool registered_at_startup = (registry(), true);
 
 }  // namespace
 

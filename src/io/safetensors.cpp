@@ -32,7 +32,7 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   std::uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     PRIMER_CHECK(!header.contains(name), "{}: tensor name '{}' appears twice", path, name);
-    const Tensor host = tensor.contiguous();
+    const Tensor host = tensor.to(Device::cpu()).contiguous();
     const auto bytes = static_cast<std::uint64_t>(host.numel()) * dtype_size(host.dtype());
     header[name] = {{"dtype", kNames.at(host.dtype())},
                     {"shape", host.shape()},

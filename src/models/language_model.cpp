@@ -59,9 +59,11 @@ LanguageModel::LanguageModel(const ModelConfig& config)
 }
 
 Variable LanguageModel::embed(const Tensor& ids, const std::vector<std::int64_t>& first_positions) const {
-  Variable x = token_embedding_(ids);
-  if (position_embedding_)
-    x = ops::add(x, (*position_embedding_)(positions_for(first_positions, ids.size(1))));
+  const Device device = token_embedding_.weight().device();
+  Variable x = token_embedding_(ids.to(device));
+  if (position_embedding_) {
+    x = ops::add(x, (*position_embedding_)(positions_for(first_positions, ids.size(1)).to(device)));
+  }
   return x;
 }
 
@@ -87,7 +89,10 @@ Variable LanguageModel::logits(const Tensor& ids) const {
 
 DecodeState LanguageModel::new_decode_state() const {
   DecodeState state;
-  for (const auto& layer : layers_) state.layers.push_back(layer->attention().new_cache(config_.max_seq_len));
+  for (const auto& layer : layers_) {
+    state.layers.push_back(
+        layer->attention().new_cache(config_.max_seq_len, token_embedding_.weight().device()));
+  }
   return state;
 }
 
@@ -122,7 +127,8 @@ Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>&
 Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss) const {
   PRIMER_CHECK(targets.shape() == ids.shape(), "loss: targets {} must match ids {}", targets.describe(),
                ids.describe());
-  return ops::cross_entropy(logits(ids), targets.reshape({-1}), z_loss);
+  return ops::cross_entropy(logits(ids), targets.reshape({-1}).to(token_embedding_.weight().device()),
+                            z_loss);
 }
 
 void LanguageModel::save_weights(const std::string& path) const {

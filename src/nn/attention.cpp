@@ -85,12 +85,12 @@ Variable Attention::operator()(const Variable& x, const Variable& position_bias)
   return (*o_proj_)(ops::reshape(attended, {x.size(0), x.size(1), heads_ * head_dim_}));
 }
 
-AttentionCache Attention::new_cache(std::int64_t capacity) const {
+AttentionCache Attention::new_cache(std::int64_t capacity, Device device) const {
   AttentionCache cache;
-  cache.keys = Tensor::zeros({1, capacity, heads_, head_dim_}, DType::f32);
+  cache.keys = Tensor::zeros({1, capacity, heads_, head_dim_}, DType::f32, device);
   cache.values = Tensor::zeros_like(cache.keys);
   for (std::size_t i = 0; i < convolution_count(); ++i) {
-    cache.conv_history.push_back(Tensor::zeros({1, 2, heads_ * head_dim_}, DType::f32));
+    cache.conv_history.push_back(Tensor::zeros({1, 2, heads_ * head_dim_}, DType::f32, device));
   }
   return cache;
 }

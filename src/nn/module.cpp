@@ -23,6 +23,10 @@ std::vector<NamedParameter> Module::named_parameters() const {
   return out;
 }
 
+void Module::to(Device device) {
+  for (NamedParameter& parameter : named_parameters()) parameter.variable.move_to(device);
+}
+
 std::int64_t Module::parameter_count() const {
   std::int64_t count = 0;
   for (const NamedParameter& parameter : named_parameters()) count += parameter.variable.value().numel();

@@ -41,14 +41,16 @@ Tensor RelativePositionBias::bucket_ids(std::int64_t queries, std::int64_t keys)
 Variable RelativePositionBias::operator()(std::int64_t time) const {
   // Training asks for the same length every step: build its table once.
   auto found = square_bucket_ids_.find(time);
-  if (found == square_bucket_ids_.end())
-    found = square_bucket_ids_.emplace(time, bucket_ids(time, time)).first;
+  if (found == square_bucket_ids_.end() || found->second.device() != table_.device()) {
+    square_bucket_ids_[time] = bucket_ids(time, time).to(table_.device());
+    found = square_bucket_ids_.find(time);
+  }
   return ops::permute(ops::embedding(table_, found->second), {2, 0, 1});
 }
 
 Variable RelativePositionBias::operator()(std::int64_t queries, std::int64_t keys) const {
   PRIMER_CHECK(queries <= keys, "relative bias: {} queries cannot be the last of {} keys", queries, keys);
-  return ops::permute(ops::embedding(table_, bucket_ids(queries, keys)), {2, 0, 1});
+  return ops::permute(ops::embedding(table_, bucket_ids(queries, keys).to(table_.device())), {2, 0, 1});
 }
 
 }  // namespace primer::nn

@@ -24,6 +24,7 @@ struct Running {
   bool finished = false;
 };
 
+// logits: host rows (the model's output, moved off its device once per step).
 std::span<const float> row(const Tensor& logits, std::int64_t index) {
   const std::int64_t vocab = logits.size(1);
   return {logits.data<float>() + index * vocab, static_cast<std::size_t>(vocab)};
@@ -61,9 +62,9 @@ class Generation {
       Tensor logits;
       if (options_.use_cache) {
         state = model_.new_decode_state();
-        logits = model_.extend(ids, {&state});
+        logits = model_.extend(ids, {&state}).to(Device::cpu());
       } else {
-        logits = model_.logits(ids).value();
+        logits = model_.logits(ids).value().to(Device::cpu());
       }
       const auto last = static_cast<std::int64_t>(prompt.size()) - 1;
       for (std::int64_t s = 0; s < options_.samples_per_prompt; ++s) {
@@ -107,7 +108,8 @@ class Generation {
       states.push_back(&running_[i].state);
     }
     const auto batch = static_cast<std::int64_t>(active.size());
-    const Tensor logits = model_.extend(Tensor::from_vector(last_tokens, {batch, 1}), states);
+    const Tensor logits =
+        model_.extend(Tensor::from_vector(last_tokens, {batch, 1}), states).to(Device::cpu());
     for (std::int64_t a = 0; a < batch; ++a) {
       Running& r = running_[active[static_cast<std::size_t>(a)]];
       take(active[static_cast<std::size_t>(a)],
@@ -127,7 +129,9 @@ class Generation {
         ids.insert(ids.end(), running_[i].context.begin(), running_[i].context.end());
       const auto time = static_cast<std::int64_t>(length);
       const Tensor logits =
-          model_.logits(Tensor::from_vector(ids, {static_cast<std::int64_t>(group.size()), time})).value();
+          model_.logits(Tensor::from_vector(ids, {static_cast<std::int64_t>(group.size()), time}))
+              .value()
+              .to(Device::cpu());
       for (std::size_t g = 0; g < group.size(); ++g) {
         Running& r = running_[group[g]];
         take(group[g], choose_token(row(logits, static_cast<std::int64_t>(g) * time + time - 1), r.context,

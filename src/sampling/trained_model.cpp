@@ -19,13 +19,14 @@ std::string file_bytes(const fs::path& path) {
 
 }  // namespace
 
-TrainedModel load_trained_model(const std::string& path, const std::string& tokenizer_path) {
+TrainedModel load_trained_model(const std::string& path, const std::string& tokenizer_path, Device device) {
   TrainedModel trained;
   trained.checkpoint = train::CheckpointStore::resolve(path);
   const std::string saved = train::CheckpointStore::saved_config(trained.checkpoint);
   const ConfigNode root = ConfigNode::parse(saved, trained.checkpoint + "/state.json");
   trained.model = std::make_unique<LanguageModel>(read_model_config(root.section("model")));
   train::CheckpointStore::load_weights(trained.checkpoint, *trained.model);
+  trained.model->to(device);
 
   // RUN/checkpoints/step-N -> RUN/tokenizer.model
   const fs::path run_tokenizer = fs::path(trained.checkpoint).parent_path().parent_path() / "tokenizer.model";

@@ -124,11 +124,22 @@ Tensor Tensor::to(DType dtype) const {
   return converted;
 }
 
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor moved = empty(shape_, dtype_, device);
+  moved.copy_from(*this);
+  return moved;
+}
+
 void Tensor::copy_from(const Tensor& source) const {
   check_same_shape(*this, source, "copy");
-  PRIMER_CHECK(device() == source.device(), "copy from {} to {}: devices differ", source.describe(),
+  // Between host and a device, the device's backend moves the data.
+  const Device mover = device().kind != DeviceKind::cpu ? device() : source.device();
+  PRIMER_CHECK(device() == source.device() || device().kind == DeviceKind::cpu ||
+                   source.device().kind == DeviceKind::cpu,
+               "copy from {} to {}: copies between two devices go through the host", source.describe(),
                describe());
-  if (numel() > 0) backend_for(device()).copy(source, *this);
+  if (numel() > 0) backend_for(mover).copy(source, *this);
 }
 
 void Tensor::fill(double value) const {

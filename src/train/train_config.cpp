@@ -1,5 +1,7 @@
 #include "primer/train/train_config.h"
 
+#include "primer/backend/cuda_info.h"
+
 #include <map>
 
 namespace primer::train {
@@ -45,6 +47,15 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   c.seed = static_cast<std::uint64_t>(training.get_or<std::int64_t>("seed", 0));
   c.z_loss = non_negative(training, "z_loss", c.z_loss);
   c.clip_grad_norm = non_negative(training, "clip_grad_norm", c.clip_grad_norm);
+  c.device =
+      training.choice<Device>("device", {{"cpu", Device::cpu()}, {"cuda", Device::cuda()}}, Device::cpu());
+  if (c.device.kind == DeviceKind::cuda) {
+    const CudaInfo cuda = cuda_info();
+    if (cuda.device_count == 0) {
+      training.fail("device", cuda.compiled ? "cuda: no GPU is visible (" + cuda.error + ")"
+                                            : "cuda: this build has no CUDA backend");
+    }
+  }
   c.precision = training.choice<Precision>(
       "precision", {{"fp32", Precision::fp32}, {"bf16", Precision::bf16}}, Precision::fp32);
 

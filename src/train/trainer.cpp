@@ -94,6 +94,7 @@ Trainer::Trainer(TrainConfig config)
   PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
                dataset_.vocab_size, config_.model.vocab_size);
+  model_->to(config_.device);  // before the optimizer makes its state alongside the weights
   optimizer_ = config_.optimizer == OptimizerKind::adamw ? make_adamw(parameters_, config_.adamw)
                                                          : make_adafactor(parameters_, config_.adafactor);
   loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,

@@ -18,6 +18,7 @@
 
 #include "comparison.h"
 #include "moby_dataset.h"
+#include "primer/backend/cuda_info.h"
 #include "primer/io/safetensors.h"
 #include "primer/tensor/random.h"
 #include "primer/train/trainer.h"
@@ -274,6 +275,8 @@ TEST_F(TrainerTest, BadConfigsAndOverridesAreNamed) {
   expect_error({"model.vocab_size=500"},
                "the dataset's vocabulary of 1000 does not fit model.vocab_size 500");
   expect_error({"training.precision=fp16"}, "training.precision: 'fp16' is not one of");
+  expect_error({"training.device=tpu"}, "training.device: 'tpu' is not one of");
+  if (cuda_info().device_count == 0) expect_error({"training.device=cuda"}, "training.device: cuda: ");
   EXPECT_FALSE(fs::exists(temporary_path("bad"))) << "a refused run wrote to its run directory";
 }
 

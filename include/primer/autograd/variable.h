@@ -21,6 +21,8 @@ class Variable {
   bool is_leaf() const;
   void zero_grad();
   void set_grad(const Tensor& grad);
+  // Leaves only (parameters): the value moves to `device`, and every copy of this variable sees it.
+  void move_to(Device device);
 
   // Where a gradient for this variable goes: its producer, its accumulator (leaves), or null.
   std::shared_ptr<Node> gradient_edge() const;

@@ -25,7 +25,7 @@ class Attention : public Module {
   // x: [B, T, d_model]; position_bias: [H, T, T] or undefined. Returns [B, T, d_model].
   Variable operator()(const Variable& x, const Variable& position_bias) const;
 
-  AttentionCache new_cache(std::int64_t capacity) const;
+  AttentionCache new_cache(std::int64_t capacity, Device device) const;
   // Continues B sequences (no gradients): x: [B, T, d_model] holds the next T positions of sequence b,
   // which already has lengths[b] positions in caches[b]; position_biases[b]: [H, T, lengths[b] + T] or
   // undefined. Appends to the caches and returns [B, T, d_model], equal to the full forward's rows.

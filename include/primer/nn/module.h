@@ -22,6 +22,8 @@ class Module {
   Module& operator=(const Module&) = delete;
 
   std::vector<NamedParameter> named_parameters() const;
+  // Moves every parameter to `device` (before an optimizer is made for them).
+  void to(Device device);
   std::int64_t parameter_count() const;
 
  protected:

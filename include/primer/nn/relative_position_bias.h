@@ -26,7 +26,7 @@ class RelativePositionBias : public Module {
   std::int64_t buckets_;
   std::int64_t max_distance_;
   Variable table_;
-  mutable std::map<std::int64_t, Tensor> square_bucket_ids_;  // [time, time] i32, built once per length
+  mutable std::map<std::int64_t, Tensor> square_bucket_ids_;  // [time, time] i32 on the table's device
 };
 
 }  // namespace primer::nn

@@ -17,6 +17,8 @@ struct TrainedModel {
 
 // path: a checkpoint directory, or a run directory (its newest valid checkpoint). tokenizer_path:
 // empty for the run directory's tokenizer.model. Errors name the file that is missing or does not fit.
-TrainedModel load_trained_model(const std::string& path, const std::string& tokenizer_path = "");
+// device: where the weights go (the run's training.device is not assumed: sampling is often elsewhere).
+TrainedModel load_trained_model(const std::string& path, const std::string& tokenizer_path = "",
+                                Device device = Device::cpu());
 
 }  // namespace primer::sampling

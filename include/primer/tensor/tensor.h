@@ -62,7 +62,8 @@ class Tensor {
   Tensor contiguous() const;  // this tensor when already contiguous
   Tensor clone() const;
   Tensor to(DType dtype) const;
-  void copy_from(const Tensor& source) const;  // equal shapes; any strides and dtypes
+  Tensor to(Device device) const;              // a copy on `device` (this tensor when already there)
+  void copy_from(const Tensor& source) const;  // equal shapes; any strides, dtypes, host <-> device
   void fill(double value) const;
 
   template <class T>
@@ -91,8 +92,7 @@ Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  const Tensor host = to(dtype_of<T>()).contiguous();
-  PRIMER_CHECK(host.device() == Device::cpu(), "to_vector: {} is not on the CPU", describe());
+  const Tensor host = to(Device::cpu()).to(dtype_of<T>()).contiguous();
   std::vector<T> values(static_cast<std::size_t>(host.numel()));
   if (!values.empty()) std::memcpy(values.data(), host.data_ptr(), values.size() * sizeof(T));
   return values;

@@ -27,6 +27,7 @@ struct TrainConfig {
   double z_loss = 1e-4;
   double clip_grad_norm = 1.0;  // 0: no clipping
   Precision precision = Precision::fp32;
+  Device device = Device::cpu();  // where weights, activations and optimizer state live
   OptimizerKind optimizer = OptimizerKind::adamw;
   AdamWOptions adamw;
   AdafactorOptions adafactor;

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "fill.cuh"
+#include "copy.cuh"
 #endif
 
 namespace primer {
@@ -33,7 +33,7 @@ bool cuda_self_test(std::string& error) {
   float* device = nullptr;
   std::vector<float> host(count, 0.0f);
   cudaError_t status = cudaMalloc(&device, count * sizeof(float));
-  if (status == cudaSuccess) status = kernels::fill_f32(device, count, 2.5f, nullptr);
+  if (status == cudaSuccess) status = kernels::fill(device, kernels::ElementType::f32, count, 2.5, nullptr);
   if (status == cudaSuccess)
     status = cudaMemcpy(host.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost);
   if (device != nullptr) cudaFree(device);

@@ -1,0 +1,188 @@
+// The CUDA backend against the CPU backend: every op's output and input gradients on random inputs of
+// odd shapes (f32 within 1e-5 relative, bf16 matmuls within 1e-2), and one optimizer step of each kind.
+// Without a GPU (or in a build without CUDA) every test is skipped with the reason.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "comparison.h"
+#include "primer/backend/cuda_info.h"
+#include "primer/ops/activation.h"
+#include "primer/ops/attention.h"
+#include "primer/ops/causal_dconv.h"
+#include "primer/ops/cross_entropy.h"
+#include "primer/ops/elementwise.h"
+#include "primer/ops/embedding.h"
+#include "primer/ops/linear.h"
+#include "primer/ops/matmul_precision.h"
+#include "primer/ops/normalization.h"
+#include "primer/ops/rotary.h"
+#include "primer/tensor/random.h"
+#include "primer/train/optimizer.h"
+
+namespace primer {
+namespace {
+
+using Inputs = std::vector<Variable>;
+// The op under test; integer operands (ids, targets) are captured on the CPU and moved to `device`.
+using Op = std::function<Variable(const Inputs&, Device)>;
+
+class CudaBackend : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const CudaInfo info = cuda_info();
+    if (!info.compiled) GTEST_SKIP() << "this build has no CUDA backend";
+    if (info.device_count == 0) GTEST_SKIP() << "no GPU visible: " << info.error;
+  }
+};
+
+Tensor random(const Shape& shape, std::uint64_t seed, double scale = 1.0) {
+  Generator generator(seed);
+  return randn(shape, DType::f32, generator, scale);
+}
+
+struct Run {
+  Tensor output;
+  std::vector<Tensor> gradients;
+};
+
+Run run_on(Device device, const Op& op, const std::vector<Tensor>& inputs, const Tensor& seed) {
+  Inputs leaves;
+  for (const Tensor& input : inputs) leaves.emplace_back(input.to(device).clone(), true);
+  const Variable output = op(leaves, device);
+  ops::sum(ops::mul(output, Variable(seed.to(device)))).backward();
+  Run run{output.value().to(Device::cpu()), {}};
+  for (const Variable& leaf : leaves) run.gradients.push_back(leaf.grad().to(Device::cpu()));
+  return run;
+}
+
+void expect_matches_cpu(const std::string& name, const Op& op, const std::vector<Tensor>& inputs,
+                        double tolerance = 1e-5) {
+  SCOPED_TRACE(name);
+  const Variable probe = op(Inputs(inputs.begin(), inputs.end()), Device::cpu());
+  const Tensor seed = random(probe.shape(), 77);
+  const Run cpu = run_on(Device::cpu(), op, inputs, seed);
+  const Run gpu = run_on(Device::cuda(), op, inputs, seed);
+  EXPECT_LT(testing::relative_error(gpu.output, cpu.output), tolerance) << "output";
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_LT(testing::relative_error(gpu.gradients[i], cpu.gradients[i]), tolerance)
+        << "gradient of input " << i;
+  }
+}
+
+TEST_F(CudaBackend, CopiesBetweenHostAndDeviceInEveryDtype) {
+  const Tensor host = random({3, 5, 7}, 1);
+  for (const DType dtype : {DType::f32, DType::f64, DType::bf16}) {
+    const Tensor device = host.to(dtype).to(Device::cuda());
+    EXPECT_EQ(device.device(), Device::cuda());
+    EXPECT_EQ(device.to(Device::cpu()).to_vector<double>(), host.to(dtype).to_vector<double>())
+        << dtype_name(dtype);
+    const Tensor transposed = device.transpose(0, 2).contiguous();
+    EXPECT_EQ(transposed.to_vector<double>(),
+              host.to(dtype).transpose(0, 2).contiguous().to_vector<double>());
+  }
+  EXPECT_EQ(Tensor::full({4}, 2.5, DType::f32, Device::cuda()).to_vector<float>(),
+            std::vector<float>(4, 2.5f));
+}
+
+TEST_F(CudaBackend, ElementwiseAndReductions) {
+  expect_matches_cpu("add, sub, mul, scale",
+                     [](const Inputs& in, Device) {
+                       return ops::scale(ops::mul(ops::add(in[0], in[1]), ops::sub(in[0], in[1])), 0.3);
+                     },
+                     {random({4, 37}, 2), random({4, 37}, 3)});
+  expect_matches_cpu("mean", [](const Inputs& in, Device) { return ops::mean(in[0]); }, {random({1001}, 4)});
+}
+
+TEST_F(CudaBackend, MatmulLinearAndTheirGradients) {
+  expect_matches_cpu("linear with bias",
+                     [](const Inputs& in, Device) { return ops::linear(in[0], in[1], in[2]); },
+                     {random({3, 7, 29}, 5), random({41, 29}, 6, 0.2), random({41}, 7)});
+  expect_matches_cpu("batched matmul", [](const Inputs& in, Device) { return ops::matmul(in[0], in[1]); },
+                     {random({3, 5, 7}, 8), random({3, 7, 4}, 9)});
+  expect_matches_cpu("matmul with a shared 2-D b",
+                     [](const Inputs& in, Device) { return ops::matmul(in[0], in[1]); },
+                     {random({3, 5, 7}, 10), random({7, 4}, 11)});
+}
+
+TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
+  expect_matches_cpu(
+      "linear, bf16 products",
+      [](const Inputs& in, Device) {
+        const ops::MatmulPrecisionScope scope(DType::bf16);
+        return ops::linear(in[0], in[1], in[2]);
+      },
+      {random({3, 7, 29}, 12), random({41, 29}, 13, 0.2), random({41}, 14)}, 1e-2);
+}
+
+TEST_F(CudaBackend, EmbeddingNormsActivations) {
+  const Tensor ids = Tensor::from_vector(std::vector<std::int32_t>{1, 4, 4, 10, 0, 3, 3, 3, 7, 9}, {2, 5});
+  expect_matches_cpu("embedding",
+                     [ids](const Inputs& in, Device d) { return ops::embedding(in[0], ids.to(d)); },
+                     {random({11, 6}, 15)});
+  expect_matches_cpu("layer_norm",
+                     [](const Inputs& in, Device) { return ops::layer_norm(in[0], in[1], in[2], 1e-6); },
+                     {random({3, 4, 13}, 16, 3.0), random({13}, 17), random({13}, 18)});
+  expect_matches_cpu("rms_norm", [](const Inputs& in, Device) { return ops::rms_norm(in[0], in[1], 1e-6); },
+                     {random({3, 4, 13}, 19, 3.0), random({13}, 20)});
+  for (const Activation kind :
+       {Activation::relu, Activation::squared_relu, Activation::gelu_tanh, Activation::silu}) {
+    expect_matches_cpu("activation " + std::to_string(static_cast<int>(kind)),
+                       [kind](const Inputs& in, Device) { return ops::activation(kind, in[0]); },
+                       {random({4, 9}, 21, 2.0)});
+  }
+  expect_matches_cpu("swiglu", [](const Inputs& in, Device) { return ops::swiglu(in[0], in[1]); },
+                     {random({4, 9}, 22, 2.0), random({4, 9}, 23)});
+}
+
+TEST_F(CudaBackend, ConvolutionRotaryAttention) {
+  expect_matches_cpu("causal_dconv", [](const Inputs& in, Device) { return ops::causal_dconv(in[0], in[1]); },
+                     {random({2, 7, 5}, 24), random({3, 5}, 25)});
+  expect_matches_cpu("rotary", [](const Inputs& in, Device) { return ops::rotary(in[0], 5, 10000.0); },
+                     {random({2, 7, 3, 6}, 26)});
+  expect_matches_cpu(
+      "attention",
+      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], Variable(), 0.45); },
+      {random({2, 9, 3, 5}, 27), random({2, 9, 3, 5}, 28), random({2, 9, 3, 5}, 29)});
+  expect_matches_cpu(
+      "attention with bias, fewer queries than keys",
+      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], in[3], 0.8); },
+      {random({2, 4, 3, 40}, 30), random({2, 9, 3, 40}, 31), random({2, 9, 3, 40}, 32),
+       random({3, 4, 9}, 33)});
+}
+
+TEST_F(CudaBackend, CrossEntropyWithZLossAndIgnoredTargets) {
+  const Tensor targets = Tensor::from_vector(std::vector<std::int32_t>{0, 12, -1, 5, 5, 3, -1}, {7});
+  expect_matches_cpu(
+      "cross_entropy",
+      [targets](const Inputs& in, Device d) { return ops::cross_entropy(in[0], targets.to(d), 1e-4); },
+      {random({7, 1013}, 34, 3.0)});
+}
+
+TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
+  for (const bool adafactor : {false, true}) {
+    SCOPED_TRACE(adafactor ? "adafactor" : "adamw");
+    std::vector<Tensor> results[2];
+    for (const Device device : {Device::cpu(), Device::cuda()}) {
+      std::vector<nn::NamedParameter> parameters{{"matrix", Variable(random({9, 13}, 35).to(device), true)},
+                                                 {"vector", Variable(random({13}, 36).to(device), true)}};
+      for (const auto& p : parameters) {
+        ops::sum(ops::mul(p.variable, Variable(random(p.variable.shape(), 37).to(device)))).backward();
+      }
+      const auto optimizer =
+          adafactor ? train::make_adafactor(parameters, {}) : train::make_adamw(parameters, {});
+      optimizer->step(0.01);
+      optimizer->step(0.01);
+      auto& out = results[device.kind == DeviceKind::cuda ? 1 : 0];
+      for (const auto& p : parameters) out.push_back(p.variable.value().to(Device::cpu()));
+      for (const auto& [name, tensor] : optimizer->state()) out.push_back(tensor.to(Device::cpu()));
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    for (std::size_t i = 0; i < results[0].size(); ++i) {
+      EXPECT_LT(testing::relative_error(results[1][i], results[0][i]), 1e-5) << "tensor " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace primer
