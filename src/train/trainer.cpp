@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "primer/autograd/grad_mode.h"
+#include "primer/backend/cuda_info.h"
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
 #include "primer/models/model_stats.h"
@@ -232,6 +233,9 @@ TrainResult Trainer::run(bool resume) {
       result.interrupted = true;
       break;
     }
+  }
+  if (config_.device.kind == DeviceKind::cuda) {
+    log().info("peak GPU memory {:.2f} GiB", static_cast<double>(cuda_memory().peak_allocated) / (1 << 30));
   }
   plot_loss_curve(config_.run_directory + "/metrics.jsonl", config_.run_directory + "/loss.png");
   return result;

@@ -1,6 +1,7 @@
 #pragma once
 // What this build knows about CUDA: whether the kernels were compiled in, how many GPUs the driver
 // reports, and a round trip through a kernel on GPU 0 that proves the toolchain and the device agree.
+#include <cstddef>
 #include <string>
 
 namespace primer {
@@ -13,6 +14,14 @@ struct CudaInfo {
 };
 
 CudaInfo cuda_info();
+
+// Device memory through the CUDA allocator since the program started (zeros without CUDA).
+struct CudaMemory {
+  std::size_t allocated = 0;       // held by live tensors now
+  std::size_t peak_allocated = 0;  // the most ever held at once
+  std::size_t reserved = 0;        // obtained from cudaMalloc, cached blocks included
+};
+CudaMemory cuda_memory();
 // Fills a device buffer with a kernel and reads it back; false with a reason in `error` on failure.
 bool cuda_self_test(std::string& error);
 

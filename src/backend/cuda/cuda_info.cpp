@@ -5,7 +5,9 @@
 
 #include <vector>
 
+#include "backend/cuda/cuda_backend.h"
 #include "copy.cuh"
+#include "primer/backend/backend.h"
 #endif
 
 namespace primer {
@@ -26,6 +28,12 @@ CudaInfo cuda_info() {
     if (cudaGetDeviceProperties(&properties, 0) == cudaSuccess) info.device_name = properties.name;
   }
   return info;
+}
+
+CudaMemory cuda_memory() {
+  const cuda::DeviceMemoryStats stats =
+      static_cast<cuda::CudaBackend&>(backend_for(Device::cuda())).allocator().stats();
+  return {stats.allocated, stats.peak_allocated, stats.reserved};
 }
 
 bool cuda_self_test(std::string& error) {
@@ -54,6 +62,10 @@ bool cuda_self_test(std::string& error) {
 
 CudaInfo cuda_info() {
   return CudaInfo{false, 0, "", "this build has no CUDA (configured with PRIMER_CUDA=OFF or no nvcc)"};
+}
+
+CudaMemory cuda_memory() {
+  return {};
 }
 
 bool cuda_self_test(std::string& error) {
