@@ -1,5 +1,8 @@
 // Matrix products: oneDNN for f32 and bf16 (primitives cached by shape, strides and dtypes, so the
 // training loop never rebuilds one), Eigen for f64, which oneDNN lacks and only tests use.
+// oneDNN 2.6 has no bf16 GEMM below AVX-512 (AVX2-only CPUs such as Zen 2): there bf16 operands are
+// widened to f32, which is exact, and multiplied by the f32 GEMM, so the result is still the product of
+// bf16-rounded operands accumulated in f32, the same computation at the f32 rate.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <Eigen/Core>
@@ -11,6 +14,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/kernel_support.h"
+#include "primer/core/logging.h"
 
 namespace primer::cpu {
 namespace {
@@ -93,6 +97,40 @@ class OnednnMatmul {
   std::unordered_map<std::string, dnnl::matmul> cache_;
 };
 
+std::string isa_name(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return fmt::format("#{}", static_cast<int>(isa));
+  }
+}
+
+// Whether oneDNN can build a bf16 matmul on this CPU (under ONEDNN_MAX_CPU_ISA, if set); asked once,
+// and the answer logged, so a run says which path its bf16 products take.
+bool native_bf16_gemm() {
+  static const bool native = [] {
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    const dnnl::memory::desc md({1, 16, 16}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::abc);
+    const dnnl::memory::desc out({1, 16, 16}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::abc);
+    bool available = true;
+    try {
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(md, md, out), engine);
+    } catch (const dnnl::error&) {
+      available = false;
+    }
+    log().info("bf16 matmuls: {} (oneDNN CPU ISA {})",
+               available ? "oneDNN's native bf16 GEMM"
+                         : "no native bf16 GEMM on this CPU; bf16 operands widened to f32, f32 GEMM",
+               isa_name(dnnl::get_effective_cpu_isa()));
+    return available;
+  }();
+  return native;
+}
+
 void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
   using Strided = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -145,6 +183,14 @@ void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias, co
   PRIMER_CHECK(out.dtype() == DType::f32 || out.dtype() == a.dtype(), "matmul: out {} for {} operands",
                out.describe(), dtype_name(a.dtype()));
   if (out.numel() == 0) return;
+  if (a.dtype() == DType::bf16 && !native_bf16_gemm()) {
+    const auto widen = [](const Tensor& t) { return t.defined() ? t.to(DType::f32) : t; };
+    const Tensor result =
+        out.dtype() == DType::f32 ? out : Tensor::empty(out.shape(), DType::f32, out.device());
+    OnednnMatmul::instance().run(widen(a), widen(b), widen(bias), result);
+    if (result.dtype() != out.dtype()) copy(result, out);
+    return;
+  }
   OnednnMatmul::instance().run(a, b, bias, out);
 }
 
