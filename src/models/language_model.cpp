@@ -124,11 +124,11 @@ Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>&
   return project_to_vocabulary(x).value();
 }
 
-Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss) const {
+Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss, double* z_part) const {
   PRIMER_CHECK(targets.shape() == ids.shape(), "loss: targets {} must match ids {}", targets.describe(),
                ids.describe());
-  return ops::cross_entropy(logits(ids), targets.reshape({-1}).to(token_embedding_.weight().device()),
-                            z_loss);
+  return ops::cross_entropy(logits(ids), targets.reshape({-1}).to(token_embedding_.weight().device()), z_loss,
+                            z_part);
 }
 
 void LanguageModel::save_weights(const std::string& path) const {

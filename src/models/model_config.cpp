@@ -95,7 +95,8 @@ ModelConfig read_model_config(const ConfigNode& model) {
   c.position = model.choice("position", kPosition, c.position);
   c.ffn_bias = model.get_or("ffn_bias", c.ffn_bias);
   c.tie_embeddings = model.get_or("tie_embeddings", c.tie_embeddings);
-  c.scale_logits = model.get_or("scale_logits", c.scale_logits);
+  // Mesh-TF scales the final hidden state only when the softmax shares the embedding's weights.
+  c.scale_logits = model.get_or("scale_logits", c.tie_embeddings);
   c.fold_attention_scale = model.get_or("fold_attention_scale", c.fold_attention_scale);
   c.norm_eps = model.get_or("norm_eps", c.norm_eps);
   if (!(c.norm_eps > 0.0)) model.fail("norm_eps", fmt::format("must be positive, got {}", c.norm_eps));

@@ -18,10 +18,13 @@ Attention::Attention(const ModelConfig& config, Generator& generator)
   if (config.position == PositionKind::rotary) rotary_base_ = config.rotary_base;
 
   if (config.dconv == DConvMode::shared_qk) {
-    register_module("qk_proj", qk_proj_.emplace(config.d_model, width, false, input_std, generator));
+    // The official code builds the shared projection as the query's (`self.wq`), so the fold goes there;
+    // the mix is a plain dense layer with the default 1/sqrt(fan_in).
+    register_module("qk_proj",
+                    qk_proj_.emplace(config.d_model, width, false, input_std * query_fold, generator));
     register_module("qk_dconv", qk_dconv_.emplace(width));
-    const double mix_std = query_fold / std::sqrt(static_cast<double>(width));
-    register_module("q_mix", q_mix_.emplace(width, width, false, mix_std, generator));
+    register_module(
+        "q_mix", q_mix_.emplace(width, width, false, 1.0 / std::sqrt(static_cast<double>(width)), generator));
   } else {
     register_module("q_proj",
                     q_proj_.emplace(config.d_model, width, false, input_std * query_fold, generator));

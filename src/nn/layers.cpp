@@ -8,8 +8,10 @@
 namespace primer::nn {
 
 Linear::Linear(std::int64_t in, std::int64_t out, bool bias, double init_std, Generator& generator) {
-  weight_ = register_parameter("weight", randn({out, in}, DType::f32, generator, init_std));
-  if (bias) bias_ = register_parameter("bias", Tensor::zeros({out}, DType::f32));
+  weight_ =
+      register_parameter("weight", randn({out, in}, DType::f32, generator, init_std), ParameterRole::dense);
+  if (bias)
+    bias_ = register_parameter("bias", Tensor::zeros({out}, DType::f32), ParameterRole::scale_or_bias);
 }
 
 Variable Linear::operator()(const Variable& x) const {
@@ -17,8 +19,9 @@ Variable Linear::operator()(const Variable& x) const {
 }
 
 Norm::Norm(NormKind kind, std::int64_t width, double eps) : kind_(kind), eps_(eps) {
-  scale_ = register_parameter("weight", Tensor::full({width}, 1.0, DType::f32));
-  if (kind == NormKind::layer_norm) bias_ = register_parameter("bias", Tensor::zeros({width}, DType::f32));
+  scale_ = register_parameter("weight", Tensor::full({width}, 1.0, DType::f32), ParameterRole::scale_or_bias);
+  if (kind == NormKind::layer_norm)
+    bias_ = register_parameter("bias", Tensor::zeros({width}, DType::f32), ParameterRole::scale_or_bias);
 }
 
 Variable Norm::operator()(const Variable& x) const {
@@ -27,7 +30,8 @@ Variable Norm::operator()(const Variable& x) const {
 }
 
 Embedding::Embedding(std::int64_t rows, std::int64_t width, double init_std, Generator& generator) {
-  weight_ = register_parameter("weight", randn({rows, width}, DType::f32, generator, init_std));
+  weight_ = register_parameter("weight", randn({rows, width}, DType::f32, generator, init_std),
+                               ParameterRole::table);
 }
 
 Variable Embedding::operator()(const Tensor& ids) const {
@@ -38,7 +42,7 @@ CausalDConv::CausalDConv(std::int64_t channels) {
   Tensor taps = Tensor::empty({3, channels}, DType::f32);
   taps.slice(0, 0, 1).fill(0.5);
   taps.slice(0, 1, 3).fill(0.5 / 3.0);
-  weight_ = register_parameter("weight", taps);
+  weight_ = register_parameter("weight", taps, ParameterRole::convolution_taps);
 }
 
 Variable CausalDConv::operator()(const Variable& x) const {

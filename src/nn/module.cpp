@@ -2,8 +2,8 @@
 
 namespace primer::nn {
 
-Variable Module::register_parameter(const std::string& name, Tensor value) {
-  parameters_.push_back({name, Variable(std::move(value), true)});
+Variable Module::register_parameter(const std::string& name, Tensor value, ParameterRole role) {
+  parameters_.push_back({name, Variable(std::move(value), true), role});
   return parameters_.back().variable;
 }
 
@@ -13,7 +13,7 @@ void Module::register_module(const std::string& name, Module& child) {
 
 void Module::collect(const std::string& prefix, std::vector<NamedParameter>& out) const {
   for (const NamedParameter& parameter : parameters_)
-    out.push_back({prefix + parameter.name, parameter.variable});
+    out.push_back({prefix + parameter.name, parameter.variable, parameter.role});
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
 }
 

@@ -11,7 +11,8 @@ namespace primer::nn {
 RelativePositionBias::RelativePositionBias(std::int64_t buckets, std::int64_t max_distance,
                                            std::int64_t heads, double init_std, Generator& generator)
     : buckets_(buckets), max_distance_(max_distance) {
-  table_ = register_parameter("weight", randn({buckets, heads}, DType::f32, generator, init_std));
+  table_ = register_parameter("weight", randn({buckets, heads}, DType::f32, generator, init_std),
+                              ParameterRole::table);
 }
 
 std::int32_t RelativePositionBias::bucket(std::int64_t distance, std::int64_t buckets,

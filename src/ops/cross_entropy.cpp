@@ -5,7 +5,25 @@
 
 namespace primer::ops {
 
-Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_loss) {
+namespace {
+
+double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
+  if (z_loss == 0.0) return 0.0;
+  const std::vector<double> row_lse = lse.to(Device::cpu()).to(DType::f64).to_vector<double>();
+  const std::vector<std::int32_t> row_targets = targets.to(Device::cpu()).to_vector<std::int32_t>();
+  double total = 0.0;
+  std::int64_t counted = 0;
+  for (std::size_t n = 0; n < row_lse.size(); ++n) {
+    if (row_targets[n] < 0) continue;
+    total += row_lse[n] * row_lse[n];
+    ++counted;
+  }
+  return counted > 0 ? z_loss * total / static_cast<double>(counted) : 0.0;
+}
+
+}  // namespace
+
+Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_loss, double* z_part) {
   const Tensor lv = logits.value().contiguous();
   const Tensor tv = targets.contiguous();
   PRIMER_CHECK(lv.dim() == 2, "cross_entropy: logits {} must be [N, V]", lv.describe());
@@ -13,6 +31,7 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_l
   Tensor loss = Tensor::empty({1}, stats, lv.device());
   Tensor lse = Tensor::empty({lv.size(0)}, stats, lv.device());
   backend_for(lv.device()).cross_entropy_forward(lv, tv, z_loss, loss, lse);
+  if (z_part != nullptr) *z_part = mean_z_term(lse, tv, z_loss);
   return record(loss, "cross_entropy", {logits}, [lv, tv, lse, z_loss](const Tensor& g) {
     Tensor grad_logits = Tensor::empty_like(lv);
     backend_for(lv.device()).cross_entropy_backward(g, lv, tv, lse, z_loss, grad_logits);

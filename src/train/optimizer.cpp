@@ -1,5 +1,8 @@
 #include "primer/train/optimizer.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "primer/backend/backend.h"
@@ -76,15 +79,12 @@ class Adafactor final : public Optimizer {
   Adafactor(std::vector<nn::NamedParameter> parameters, const AdafactorOptions& options) : options_(options) {
     for (nn::NamedParameter& parameter : parameters) {
       const Tensor value = parameter.variable.value();
-      Slot slot{std::move(parameter), {}, {}, {}};
-      if (value.dim() >= 2) {
-        const std::int64_t columns = value.size(-1);
-        slot.rows = Tensor::zeros({value.numel() / columns}, value.dtype(), value.device());
-        slot.columns = Tensor::zeros({columns}, value.dtype(), value.device());
+      if (parameter.role == nn::ParameterRole::convolution_taps) {
+        for (std::int64_t tap = 0; tap < value.size(0); ++tap)
+          add_slot(parameter, tap, value.slice(0, tap, tap + 1));
       } else {
-        slot.second_moment = Tensor::zeros_like(value);
+        add_slot(parameter, -1, value);
       }
-      slots_.push_back(std::move(slot));
     }
   }
 
@@ -96,7 +96,7 @@ class Adafactor final : public Optimizer {
       if (!grad.defined()) continue;
       const Tensor& value = slot.parameter.variable.value();
       backend_for(value.device())
-          .adafactor_update(value, grad, slot.rows, slot.columns, slot.second_moment,
+          .adafactor_update(slot.part(value), slot.part(grad), slot.rows, slot.columns, slot.second_moment,
                             {lr, decay, options_.epsilon1, options_.epsilon2, options_.clip_threshold,
                              options_.relative_step});
     }
@@ -106,10 +106,10 @@ class Adafactor final : public Optimizer {
     std::vector<std::pair<std::string, Tensor>> tensors{{"step", step_tensor(steps_)}};
     for (const Slot& slot : slots_) {
       if (slot.rows.defined()) {
-        tensors.emplace_back(slot.parameter.name + ".row_second_moment", slot.rows);
-        tensors.emplace_back(slot.parameter.name + ".column_second_moment", slot.columns);
+        tensors.emplace_back(slot.name + ".row_second_moment", slot.rows);
+        tensors.emplace_back(slot.name + ".column_second_moment", slot.columns);
       } else {
-        tensors.emplace_back(slot.parameter.name + ".second_moment", slot.second_moment);
+        tensors.emplace_back(slot.name + ".second_moment", slot.second_moment);
       }
     }
     return tensors;
@@ -119,23 +119,40 @@ class Adafactor final : public Optimizer {
     steps_ = static_cast<std::int64_t>(find_state(state, "step", {1}).item());
     for (Slot& slot : slots_) {
       if (slot.rows.defined()) {
-        slot.rows.copy_from(find_state(state, slot.parameter.name + ".row_second_moment", slot.rows.shape()));
-        slot.columns.copy_from(
-            find_state(state, slot.parameter.name + ".column_second_moment", slot.columns.shape()));
+        slot.rows.copy_from(find_state(state, slot.name + ".row_second_moment", slot.rows.shape()));
+        slot.columns.copy_from(find_state(state, slot.name + ".column_second_moment", slot.columns.shape()));
       } else {
         slot.second_moment.copy_from(
-            find_state(state, slot.parameter.name + ".second_moment", slot.second_moment.shape()));
+            find_state(state, slot.name + ".second_moment", slot.second_moment.shape()));
       }
     }
   }
 
  private:
+  // One Adafactor parameter: a whole model parameter, or one tap (row) of a convolution's weight.
   struct Slot {
     nn::NamedParameter parameter;
+    std::int64_t tap;  // -1: the whole parameter
+    std::string name;  // the state's prefix: the parameter's name, ".tap<k>" added for a tap
     Tensor rows;
     Tensor columns;
     Tensor second_moment;
+
+    Tensor part(const Tensor& whole) const { return tap < 0 ? whole : whole.slice(0, tap, tap + 1); }
   };
+
+  void add_slot(const nn::NamedParameter& parameter, std::int64_t tap, const Tensor& value) {
+    Slot slot{parameter, tap, tap < 0 ? parameter.name : fmt::format("{}.tap{}", parameter.name, tap),
+              {},        {},  {}};
+    if (adafactor_factors(value.shape())) {
+      slot.rows = Tensor::zeros({value.size(0)}, value.dtype(), value.device());
+      slot.columns = Tensor::zeros({value.size(1)}, value.dtype(), value.device());
+    } else {
+      slot.second_moment = Tensor::zeros_like(value);
+    }
+    slots_.push_back(std::move(slot));
+  }
+
   AdafactorOptions options_;
   std::vector<Slot> slots_;
 };
@@ -143,9 +160,13 @@ class Adafactor final : public Optimizer {
 }  // namespace
 
 bool decays_by_default(const nn::NamedParameter& parameter) {
-  const bool embedding = parameter.name.find("embedding") != std::string::npos ||
-                         parameter.name.find("relative_bias") != std::string::npos;
-  return parameter.variable.value().dim() >= 2 && !embedding;
+  return parameter.role == nn::ParameterRole::dense;
+}
+
+bool adafactor_factors(const Shape& shape) {
+  PRIMER_CHECK(shape.size() <= 2, "adafactor: parameters of {} dimensions are not supported ({})",
+               shape.size(), to_string(shape));
+  return shape.size() == 2 && std::min(shape[0], shape[1]) >= kAdafactorMinDimToFactor;
 }
 
 std::unique_ptr<Optimizer> make_adamw(std::vector<nn::NamedParameter> parameters,

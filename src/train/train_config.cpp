@@ -46,7 +46,6 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   c.steps = positive(training, "steps", c.steps);
   c.seed = static_cast<std::uint64_t>(training.get_or<std::int64_t>("seed", 0));
   c.z_loss = non_negative(training, "z_loss", c.z_loss);
-  c.clip_grad_norm = non_negative(training, "clip_grad_norm", c.clip_grad_norm);
   c.device =
       training.choice<Device>("device", {{"cpu", Device::cpu()}, {"cuda", Device::cuda()}}, Device::cpu());
   if (c.device.kind == DeviceKind::cuda) {
@@ -75,6 +74,9 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
     c.adafactor.clip_threshold = non_negative(optimizer, "clip_threshold", c.adafactor.clip_threshold);
     c.adafactor.relative_step = optimizer.get_or("relative_step", c.adafactor.relative_step);
   }
+  // The paper's Adafactor recipe clips each update (clip_threshold), not the global gradient norm.
+  c.clip_grad_norm =
+      non_negative(training, "clip_grad_norm", c.optimizer == OptimizerKind::adafactor ? 0.0 : 1.0);
 
   const ConfigNode schedule = root.section("schedule");
   c.schedule.kind = schedule.choice<ScheduleKind>("name",

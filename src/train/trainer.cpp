@@ -106,14 +106,19 @@ Trainer::Trainer(TrainConfig config)
 
 double Trainer::train_step(std::int64_t step) {
   const ops::MatmulPrecisionScope precision(config_.matmul_dtype());
+  // The logged loss is the cross-entropy, as in evaluation; the z-loss term is reported apart.
   double loss_sum = 0.0;
+  double z_sum = 0.0;
   for (std::int64_t micro = 0; micro < config_.gradient_accumulation; ++micro) {
     const data::Batch batch = loader_->next();
-    const Variable loss = model_->loss(batch.inputs, batch.targets, config_.z_loss);
+    double z_part = 0.0;
+    const Variable loss = model_->loss(batch.inputs, batch.targets, config_.z_loss, &z_part);
     ops::scale(loss, 1.0 / static_cast<double>(config_.gradient_accumulation)).backward();
-    loss_sum += loss.value().item();
+    loss_sum += loss.value().item() - z_part;
+    z_sum += z_part;
   }
   const double loss = loss_sum / static_cast<double>(config_.gradient_accumulation);
+  last_z_loss_ = z_sum / static_cast<double>(config_.gradient_accumulation);
   // Gradient all-reduce goes here when data parallelism arrives; one process has nothing to reduce.
   last_grad_norm_ = clip_gradients(parameters_, config_.clip_grad_norm);
   if (!std::isfinite(loss) || !std::isfinite(last_grad_norm_)) {
@@ -195,7 +200,11 @@ TrainResult Trainer::run(bool resume) {
     result.last_step = step;
     ++result.steps_run;
     ++interval_steps;
-    metrics.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", last_grad_norm_}});
+    metrics.write({{"step", step},
+                   {"loss", loss},
+                   {"z_loss", last_z_loss_},
+                   {"lr", lr},
+                   {"grad_norm", last_grad_norm_}});
 
     if (step % config_.log_every == 0 || step == config_.steps) {
       const Clock::time_point now = Clock::now();
@@ -207,8 +216,11 @@ TrainResult Trainer::run(bool resume) {
       const double eta =
           elapsed / static_cast<double>(step - state.step) * static_cast<double>(config_.steps - step);
       log().info(
-          "step {:>6}/{} | loss {:.4f} | lr {:.3e} | grad {:.3f} | {:.0f} tok/s | MFU {:.1f}% | ETA {}", step,
-          config_.steps, loss, lr, last_grad_norm_, tokens_per_second, 100.0 * mfu, format_duration(eta));
+          "step {:>6}/{} | loss {:.4f} | z-loss {:.2e} | lr {:.3e} | grad {:.3f} | {:.0f} tok/s | MFU "
+          "{:.1f}% | "
+          "ETA {}",
+          step, config_.steps, loss, last_z_loss_, lr, last_grad_norm_, tokens_per_second, 100.0 * mfu,
+          format_duration(eta));
       metrics.write(
           {{"step", step}, {"tokens_per_second", tokens_per_second}, {"mfu", mfu}, {"elapsed", elapsed}});
       interval_start = now;

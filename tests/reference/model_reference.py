@@ -51,9 +51,22 @@ def write_safetensors(path, tensors):
             f.write(raw)
 
 
+# What each variant name means (primer-spec.md sections 1 and 2): the C++ side sends only the name.
+VARIANTS = {
+    "vanilla": {"feed_forward": "relu", "norm": "layer_norm", "norm_placement": "pre", "dconv": "none"},
+    "gelu": {"feed_forward": "gelu", "norm": "layer_norm", "norm_placement": "pre", "dconv": "none"},
+    "transformer++": {"feed_forward": "swiglu", "norm": "rms_norm", "norm_placement": "pre", "dconv": "none"},
+    "primer_ez": {"feed_forward": "squared_relu", "norm": "layer_norm", "norm_placement": "pre",
+                  "dconv": "separate"},
+    "primer": {"feed_forward": "squared_relu", "norm": "layer_norm", "norm_placement": "primer",
+               "dconv": "shared_qk"},
+}
+
+
 class Model:
     def __init__(self, config, weights):
-        self.c = config
+        # Mesh-TF multiplies the final hidden state by d_model^-0.5 only when the softmax is the embedding.
+        self.c = {**VARIANTS[config["variant"]], "scale_logits": config["tie_embeddings"], **config}
         self.w = {name: value.to(torch.float64).requires_grad_(True) for name, value in weights.items()}
 
     def norm(self, x, prefix):

@@ -3,6 +3,7 @@
 // parameter gradients (f32 here against f64 there: relative error below 1e-4).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include "comparison.h"
 
@@ -42,40 +43,18 @@ struct ParityCase {
   }
 };
 
+// Built from YAML through the variant's name, so the presets themselves are under test: the reference
+// gets only the name and derives the variant's switches (and the logit scale) on its own.
 ModelConfig config_for(const ParityCase& parity, std::int64_t seed) {
-  // Odd sizes; 8 buckets reaching 12 positions so T = 11 exercises T5's logarithmic buckets too.
-  ModelConfig c;
-  c.variant = parity.variant;
-  c.vocab_size = 37;
-  c.d_model = 24;
-  c.num_layers = 2;
-  c.num_heads = 3;
-  c.head_dim = 8;
-  c.d_ff = parity.variant == "transformer++" ? 27 : 40;
-  c.max_seq_len = 16;
-  c.relative_buckets = 8;
-  c.relative_max_distance = 12;
-  c.position = parity.position;
-  c.init_seed = seed;
-  c.feed_forward = FeedForwardKind::squared_relu;
-  c.norm = NormKind::layer_norm;
-  c.dconv = DConvMode::none;
-  c.norm_placement = NormPlacement::pre;
-  if (parity.variant == "vanilla") c.feed_forward = FeedForwardKind::relu;
-  if (parity.variant == "gelu") c.feed_forward = FeedForwardKind::gelu;
-  if (parity.variant == "transformer++") {
-    c.feed_forward = FeedForwardKind::swiglu;
-    c.norm = NormKind::rms_norm;
-  }
-  if (parity.variant == "primer_ez") c.dconv = DConvMode::separate;
-  if (parity.variant == "primer") {
-    c.dconv = DConvMode::shared_qk;
-    c.norm_placement = NormPlacement::primer;
-  }
-  // One untied model and one with an explicit logit scale keep those switches covered.
-  c.tie_embeddings = parity.variant != "gelu";
-  c.fold_attention_scale = parity.variant != "vanilla";
-  return c;
+  // Odd sizes; 8 buckets reaching 12 positions so T = 11 exercises T5's logarithmic buckets too. One
+  // untied model and one with an explicit logit scale keep those switches covered.
+  const std::string yaml = fmt::format(
+      "model:\n  variant: {}\n  vocab_size: 37\n  d_model: 24\n  num_layers: 2\n  num_heads: 3\n"
+      "  head_dim: 8\n  d_ff: {}\n  max_seq_len: 16\n  relative_buckets: 8\n  relative_max_distance: 12\n"
+      "  position: {}\n  init_seed: {}\n  tie_embeddings: {}\n  fold_attention_scale: {}\n",
+      parity.variant, parity.variant == "transformer++" ? 27 : 40, to_string(parity.position), seed,
+      parity.variant != "gelu", parity.variant != "vanilla");
+  return read_model_config(ConfigNode::parse(yaml, "parity.yaml").section("model"));
 }
 
 nlohmann::json to_json(const ModelConfig& c) {
@@ -84,13 +63,8 @@ nlohmann::json to_json(const ModelConfig& c) {
           {"num_layers", c.num_layers},
           {"num_heads", c.num_heads},
           {"head_dim", c.head_dim},
-          {"feed_forward", to_string(c.feed_forward)},
-          {"norm", to_string(c.norm)},
-          {"norm_placement", to_string(c.norm_placement)},
-          {"dconv", to_string(c.dconv)},
           {"position", to_string(c.position)},
           {"tie_embeddings", c.tie_embeddings},
-          {"scale_logits", c.scale_logits},
           {"fold_attention_scale", c.fold_attention_scale},
           {"norm_eps", c.norm_eps},
           {"relative_buckets", c.relative_buckets},

@@ -2,8 +2,10 @@
 // determinism, safetensors round trips and the errors of bad weight files.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "primer/io/safetensors.h"
 #include "primer/models/language_model.h"
@@ -68,6 +70,37 @@ TEST(LanguageModel, SameSeedSameWeightsAndParameterNames) {
   EXPECT_EQ(pa[1].name, "relative_bias.weight");
   EXPECT_EQ(pa[2].name, "layers.0.attention_norm.weight");
   EXPECT_EQ(pa[4].name, "layers.0.attention.qk_proj.weight");
+}
+
+double standard_deviation(const Tensor& t) {
+  const std::vector<float> values = t.to_vector<float>();
+  double sum = 0.0, squares = 0.0;
+  for (const float v : values) {
+    sum += v;
+    squares += static_cast<double>(v) * v;
+  }
+  const double n = static_cast<double>(values.size());
+  return std::sqrt(squares / n - (sum / n) * (sum / n));
+}
+
+// The official code (t5_models.py): the shared Q/K projection is built as the query's, so it carries the
+// 1/sqrt(d_k) fold, std d_model^-0.5 d_k^-0.5; the query mix is a plain dense layer, std (H d_k)^-0.5.
+TEST(LanguageModel, FullPrimerInitialisesSharedQKAndQueryMixAsTheOfficialCode) {
+  ModelConfig c = tiny("primer", PositionKind::t5_bias);
+  c.d_model = 256;
+  c.num_heads = 4;
+  c.head_dim = 64;
+  const LanguageModel model(c);
+  std::map<std::string, Tensor> weights;
+  for (const nn::NamedParameter& parameter : model.named_parameters())
+    weights[parameter.name] = parameter.variable.value();
+  const double d_model = 256, d_k = 64, width = 4 * 64;
+  EXPECT_NEAR(standard_deviation(weights.at("layers.0.attention.qk_proj.weight")) * std::sqrt(d_model * d_k),
+              1.0, 0.05);
+  EXPECT_NEAR(standard_deviation(weights.at("layers.0.attention.q_mix.weight")) * std::sqrt(width), 1.0,
+              0.05);
+  EXPECT_NEAR(standard_deviation(weights.at("layers.0.attention.v_proj.weight")) * std::sqrt(d_model), 1.0,
+              0.05);
 }
 
 TEST(LanguageModel, WeightsRoundTripThroughSafetensors) {

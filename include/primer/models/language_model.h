@@ -21,8 +21,9 @@ class LanguageModel : public nn::Module {
 
   // ids: i32 [B, T] with T <= max_seq_len. Returns logits [B * T, vocab_size].
   Variable logits(const Tensor& ids) const;
-  // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T].
-  Variable loss(const Tensor& ids, const Tensor& targets, double z_loss) const;
+  // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T];
+  // z_part, when given, receives the z-loss term (ops::cross_entropy).
+  Variable loss(const Tensor& ids, const Tensor& targets, double z_loss, double* z_part = nullptr) const;
 
   // Incremental decoding. A fresh state for one sequence, with room for max_seq_len tokens.
   DecodeState new_decode_state() const;

@@ -35,7 +35,8 @@ struct ModelConfig {
   PositionKind position = PositionKind::t5_bias;
   bool ffn_bias = true;
   bool tie_embeddings = true;
-  bool scale_logits = true;          // final hidden state times d_model^-0.5 before the logits (T5)
+  bool scale_logits = true;          // final hidden state times d_model^-0.5 before the logits (T5);
+                                     // defaults to tie_embeddings
   bool fold_attention_scale = true;  // 1/sqrt(head_dim) folded into Q's initialisation (Mesh-TF)
   double norm_eps = 1e-6;
   std::int64_t relative_buckets = 32;

@@ -9,9 +9,15 @@
 
 namespace primer::nn {
 
+// What a parameter is to an optimizer. Only dense weights take weight decay. A depthwise convolution's
+// taps are separate parameters (the official Primer code's conv_0..2), so Adafactor gives each tap its
+// own second moment, parameter-scale and update clipping.
+enum class ParameterRole { dense, table, scale_or_bias, convolution_taps };
+
 struct NamedParameter {
   std::string name;
   Variable variable;
+  ParameterRole role = ParameterRole::dense;
 };
 
 class Module {
@@ -27,7 +33,7 @@ class Module {
   std::int64_t parameter_count() const;
 
  protected:
-  Variable register_parameter(const std::string& name, Tensor value);
+  Variable register_parameter(const std::string& name, Tensor value, ParameterRole role);
   void register_module(const std::string& name, Module& child);
 
  private:

@@ -41,8 +41,14 @@ class Optimizer {
   std::int64_t steps_ = 0;
 };
 
-// Weight decay by default: matrices (dim >= 2) other than embeddings and the position-bias table.
+// Weight decay by default: dense weights only, not embeddings, the position-bias table, norms, biases or
+// convolution taps.
 bool decays_by_default(const nn::NamedParameter& parameter);
+
+// Mesh-TF's rule (`min_dim_size_to_factor`): Adafactor keeps factored second moments for a tensor only
+// when its two largest dimensions are both at least 128; smaller ones keep a full second moment.
+constexpr std::int64_t kAdafactorMinDimToFactor = 128;
+bool adafactor_factors(const Shape& shape);
 
 std::unique_ptr<Optimizer> make_adamw(std::vector<nn::NamedParameter> parameters,
                                       const AdamWOptions& options);

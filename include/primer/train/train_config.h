@@ -25,7 +25,7 @@ struct TrainConfig {
   std::int64_t steps = 1000;
   std::uint64_t seed = 0;  // data order
   double z_loss = 1e-4;
-  double clip_grad_norm = 1.0;  // 0: no clipping
+  double clip_grad_norm = 1.0;  // 0: no clipping; the default is 0 with Adafactor
   Precision precision = Precision::fp32;
   Device device = Device::cpu();  // where weights, activations and optimizer state live
   OptimizerKind optimizer = OptimizerKind::adamw;

@@ -18,7 +18,7 @@ namespace primer::train {
 struct TrainResult {
   std::int64_t last_step = 0;
   std::int64_t steps_run = 0;    // by this call (0 when a resumed run was already complete)
-  double train_loss = 0.0;       // the last step's
+  double train_loss = 0.0;       // the last step's cross-entropy (its z-loss term not included)
   double validation_loss = 0.0;  // the last evaluation's
   bool interrupted = false;      // stopped by a signal (a checkpoint was written)
   std::string checkpoint;        // the last one written
@@ -49,6 +49,7 @@ class Trainer {
   std::unique_ptr<data::ValidationLoader> validation_;  // opened (and checksummed) once, rewound per eval
   CheckpointStore checkpoints_;
   double last_grad_norm_ = 0.0;
+  double last_z_loss_ = 0.0;
 };
 
 // Draws train and validation loss against step from metrics.jsonl into a PNG with gnuplot; returns
