@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """PyTorch's training throughput for a model shape primer-train also runs (benchmarks/train_throughput.sh
-measures both in one run): fp32, AdamW, T5 relative bias, tied embeddings, on torch.set_num_threads(N).
+measures both in one run): AdamW, T5 relative bias, tied embeddings, on torch.set_num_threads(N), in fp32
+or with bf16 autocast (torch.autocast("cpu", torch.bfloat16): matmuls in bf16 through oneDNN).
 
-Usage: /usr/bin/python3 pytorch_train_step.py VARIANT LAYERS D_MODEL HEADS D_FF VOCAB SEQ BATCH STEPS THREADS
-Prints one line: "tokens_per_second <value>" (the median step after two warm-up steps)."""
+Usage: /usr/bin/python3 pytorch_train_step.py train VARIANT LAYERS D_MODEL HEADS D_FF VOCAB SEQ BATCH STEPS
+                                                    THREADS PRECISION
+       prints "tokens_per_second <value>" (the median step after two warm-up steps);
+       /usr/bin/python3 pytorch_train_step.py gemm THREADS
+       prints "gemm_gflops <value>": the best of five 1024^3 f32 products (the BLAS PyTorch runs them on)."""
 import math
 import statistics
 import sys
@@ -82,9 +86,22 @@ class Model(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1)) + 1e-4 * lse.square().mean()
 
 
-def main():
-    variant = sys.argv[1]
-    layers, d, heads, d_ff, vocab, seq, batch, steps, threads = map(int, sys.argv[2:11])
+def gemm(threads):
+    torch.set_num_threads(threads)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    print(f"gemm_gflops {2 * 1024 ** 3 / min(times[2:]) / 1e9:.1f}")
+
+
+def train():
+    variant = sys.argv[2]
+    layers, d, heads, d_ff, vocab, seq, batch, steps, threads = map(int, sys.argv[3:12])
+    precision = sys.argv[12]
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = Model(variant, layers, d, heads, d_ff, vocab, seq)
@@ -94,7 +111,8 @@ def main():
     times = []
     for step in range(steps):
         start = time.perf_counter()
-        loss = model(ids, targets)
+        with autocast:
+            loss = model(ids, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -105,4 +123,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    gemm(int(sys.argv[2])) if sys.argv[1] == "gemm" else train()

@@ -1,5 +1,6 @@
-// primer-train --config configs/X.yaml [--set section.key=value]... [--resume]
-// Trains the model the config describes on its dataset; see docs/training.md.
+// primer-train --config configs/X.yaml [--set section.key=value]... [--resume | --dry-run]
+// Trains the model the config describes on its dataset; see docs/training.md. --dry-run validates the
+// config and prints the plan (sizes, batch, FLOPs, memory per device, checkpoints) without reading data.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -7,17 +8,26 @@
 
 #include "primer/core/logging.h"
 #include "primer/train/trainer.h"
+#include "primer/train/training_plan.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"primer-train: train a Primer or baseline language model"};
   std::string config_path;
   std::vector<std::string> overrides;
   bool resume = false;
+  bool dry_run = false;
   app.add_option("--config", config_path, "YAML config")->required();
   app.add_option("--set", overrides, "override a config value: section.key=value (repeatable)");
   app.add_flag("--resume", resume, "continue from the newest valid checkpoint of the run directory");
+  app.add_flag("--dry-run", dry_run, "validate the config and print the plan; read no data, train nothing");
   CLI11_PARSE(app, argc, argv);
   try {
+    if (dry_run) {
+      const primer::train::TrainConfig config =
+          primer::train::load_train_config(config_path, overrides, primer::train::DeviceCheck::skip);
+      fmt::print("{}", primer::train::describe_plan(config, primer::train::plan_training(config)));
+      return EXIT_SUCCESS;
+    }
     primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides));
     const primer::train::TrainResult result = trainer.run(resume);
     if (result.steps_run == 0) {

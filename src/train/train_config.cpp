@@ -27,7 +27,8 @@ double probability(const ConfigNode& node, const std::string& key, double fallba
 
 }  // namespace
 
-TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides,
+                              DeviceCheck device_check) {
   ConfigNode root = ConfigNode::load_file(path);
   for (const std::string& assignment : overrides) root.apply_override(assignment);
   TrainConfig c;
@@ -48,7 +49,7 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   c.z_loss = non_negative(training, "z_loss", c.z_loss);
   c.device =
       training.choice<Device>("device", {{"cpu", Device::cpu()}, {"cuda", Device::cuda()}}, Device::cpu());
-  if (c.device.kind == DeviceKind::cuda) {
+  if (c.device.kind == DeviceKind::cuda && device_check == DeviceCheck::require_available) {
     const CudaInfo cuda = cuda_info();
     if (cuda.device_count == 0) {
       training.fail("device", cuda.compiled ? "cuda: no GPU is visible (" + cuda.error + ")"
@@ -100,14 +101,13 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   c.run_directory = checkpoint.get<std::string>("directory");
   c.checkpoint_every = positive(checkpoint, "every", c.checkpoint_every);
   c.keep_checkpoints = positive(checkpoint, "keep", c.keep_checkpoints);
-  // The default peak is the 2-core machine's measured oneDNN GEMM rate (docs/performance.md); bf16 is twice
-  // f32.
-  if (c.precision == Precision::bf16) c.peak_tflops *= 2;
   if (root.has("logging")) {
     const ConfigNode logging = root.section("logging");
     c.log_every = positive(logging, "every", c.log_every);
-    c.peak_tflops = logging.get_or("peak_tflops", c.peak_tflops);
-    if (!(c.peak_tflops > 0)) logging.fail("peak_tflops", "must be positive");
+    if (logging.has("peak_tflops")) {
+      c.peak_tflops = logging.get<double>("peak_tflops");
+      if (!(c.peak_tflops > 0)) logging.fail("peak_tflops", "must be positive");
+    }
   }
   root.reject_unknown_keys();
   c.resolved_yaml = root.dump();

@@ -12,6 +12,7 @@
 
 #include "primer/autograd/grad_mode.h"
 #include "primer/backend/cuda_info.h"
+#include "primer/backend/matmul_peak.h"
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
 #include "primer/models/model_stats.h"
@@ -183,6 +184,9 @@ TrainResult Trainer::run(bool resume) {
   MetricsLog metrics(config_.run_directory + "/metrics.jsonl", state.step);
   const SignalScope signals;
   const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);
+  const MatmulPeak peak = config_.peak_tflops > 0 ? MatmulPeak{config_.peak_tflops, "logging.peak_tflops"}
+                                                  : matmul_peak(config_.device, config_.matmul_dtype());
+  log().info("MFU against {:.3g} TFLOP/s ({})", peak.tflops, peak.source);
   log().info("{}: {} parameters, {} tokens per step, {} matmuls, steps {} to {}", config_.model.variant,
              model_->parameter_count(), config_.tokens_per_step(), dtype_name(config_.matmul_dtype()),
              state.step + 1, config_.steps);
@@ -211,7 +215,7 @@ TrainResult Trainer::run(bool resume) {
       const double seconds = std::chrono::duration<double>(now - interval_start).count();
       const double tokens_per_second =
           static_cast<double>(interval_steps * config_.tokens_per_step()) / std::max(seconds, 1e-9);
-      const double mfu = tokens_per_second * flops_per_token / (config_.peak_tflops * 1e12);
+      const double mfu = peak.tflops > 0 ? tokens_per_second * flops_per_token / (peak.tflops * 1e12) : 0.0;
       const double elapsed = std::chrono::duration<double>(now - run_start).count();
       const double eta =
           elapsed / static_cast<double>(step - state.step) * static_cast<double>(config_.steps - step);

@@ -111,6 +111,46 @@ TEST(Schedules, FollowTheirFormulas) {
   EXPECT_DOUBLE_EQ((Schedule{ScheduleKind::constant, 2.0, 4, 0.0, 9}).at(2), 1.0);
 }
 
+// Every paper config is a complete run with the paper's recipe (primer-spec.md section 3).
+TEST(PaperConfigs, AreCompleteRunsWithThePaperRecipe) {
+  std::vector<fs::path> paths;
+  for (const auto& entry : fs::directory_iterator(fs::path(PRIMER_SOURCE_DIR) / "configs")) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("c4_") || name.starts_with("lm1b_")) paths.push_back(entry.path());
+  }
+  EXPECT_EQ(paths.size(), 16u) << "five variants at three sizes, and c4_500m.yaml";
+  for (const fs::path& path : paths) {
+    SCOPED_TRACE(path.string());
+    const TrainConfig c = load_train_config(path.string(), {}, DeviceCheck::skip);
+    EXPECT_EQ(c.optimizer, OptimizerKind::adafactor);
+    EXPECT_EQ(c.schedule.kind, ScheduleKind::rsqrt);
+    EXPECT_DOUBLE_EQ(c.schedule.at(1), 0.01);
+    EXPECT_DOUBLE_EQ(c.schedule.at(40000), 1.0 / std::sqrt(40000.0));
+    EXPECT_EQ(c.seq_len, 512);
+    EXPECT_EQ(c.tokens_per_step(), 65536);
+    EXPECT_EQ(c.steps, 1'000'000);
+    EXPECT_EQ(c.eval_every, 2400);
+    EXPECT_EQ(c.clip_grad_norm, 0.0);
+    EXPECT_EQ(c.z_loss, 1e-4);
+    EXPECT_EQ(c.model.vocab_size, 32128);
+    EXPECT_TRUE(c.model.tie_embeddings && c.model.scale_logits);
+    EXPECT_EQ(c.model.position, PositionKind::t5_bias);
+  }
+}
+
+TEST(TrainConfigDefaults, AdafactorDoesNotClipTheGlobalNormUnlessAsked) {
+  const std::string path = temporary_path("defaults.yaml");
+  std::ofstream(path)
+      << "model:\n  variant: primer\n  vocab_size: 64\n  d_model: 16\n  num_layers: 1\n"
+         "  num_heads: 2\n  d_ff: 32\n  max_seq_len: 16\n"
+         "data:\n  directory: nowhere\n  seq_len: 16\ntraining:\n  steps: 1\noptimizer:\n  name: adamw\n"
+         "schedule:\n  name: constant\ncheckpoint:\n  directory: nowhere\n";
+  EXPECT_EQ(load_train_config(path).clip_grad_norm, 1.0);
+  EXPECT_EQ(load_train_config(path, {"optimizer.name=adafactor"}).clip_grad_norm, 0.0);
+  EXPECT_EQ(load_train_config(path, {"optimizer.name=adafactor", "training.clip_grad_norm=2"}).clip_grad_norm,
+            2.0);
+}
+
 // A tiny model on the test text, small enough for a few steps per second under the sanitizers.
 class TrainerTest : public ::testing::Test {
  protected:

@@ -38,14 +38,19 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 500;
   std::int64_t keep_checkpoints = 3;
   std::int64_t log_every = 10;
-  double peak_tflops = 0.2;   // for the MFU estimate
+  double peak_tflops = 0.0;   // for the MFU estimate; 0: matmul_peak() (measured on a CPU)
   std::string resolved_yaml;  // the config as read, overrides applied
 
   std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }
   DType matmul_dtype() const { return precision == Precision::bf16 ? DType::bf16 : DType::f32; }
 };
 
+// Whether loading a config requires its training.device to exist here (a dry run plans for another
+// machine).
+enum class DeviceCheck { require_available, skip };
+
 // Loads `path`, applies each "section.key=value" override, reads and validates every section.
-TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {},
+                              DeviceCheck device_check = DeviceCheck::require_available);
 
 }  // namespace primer::train
