@@ -1,16 +1,20 @@
 #!/usr/bin/python3
-"""PyTorch's training throughput for a model shape primer-train also runs (benchmarks/train_throughput.sh
-measures both in one run): AdamW, T5 relative bias, tied embeddings, on torch.set_num_threads(N), in fp32
-or with bf16 autocast (torch.autocast("cpu", torch.bfloat16): matmuls in bf16 through oneDNN).
+"""PyTorch's training throughput on a model shape primer-train also runs, the baseline of
+benchmarks/train_throughput.sh (CPU) and tools/gpu_check.sh (GPU): AdamW, T5 relative bias, tied
+embeddings, fp32 or bf16 autocast. On the CPU (Debian's PyTorch 1.13) attention is written out with an
+explicit mask; on CUDA it is scaled_dot_product_attention with the bias as its mask, AdamW is fused,
+and --compile adds torch.compile.
 
-Usage: /usr/bin/python3 pytorch_train_step.py train VARIANT LAYERS D_MODEL HEADS D_FF VOCAB SEQ BATCH STEPS
-                                                    THREADS PRECISION
-       prints "tokens_per_second <value>" (the median step after two warm-up steps);
-       /usr/bin/python3 pytorch_train_step.py gemm THREADS
-       prints "gemm_gflops <value>": the best of five 1024^3 f32 products (the BLAS PyTorch runs them on)."""
+Usage: pytorch_train_step.py gemm --threads N
+         prints "gemm_gflops <value>": the best of five 1024^3 f32 products on the BLAS PyTorch uses;
+       pytorch_train_step.py train --variant V --layers L --d-model D --heads H --d-ff F --vocab V --seq S
+           --batch B --steps N [--threads N] [--precision fp32|bf16] [--device cpu|cuda] [--compile]
+         prints "tokens_per_second <value>" (the median step after the warm-up steps) and, on CUDA,
+         "peak_memory_gib <value>"."""
+import argparse
+import contextlib
 import math
 import statistics
-import sys
 import time
 
 import torch
@@ -41,9 +45,12 @@ class Block(nn.Module):
             w = self.dconv
             qkv = w[0] * qkv + w[1] * F.pad(qkv, (0, 0, 1, 0))[:, :-1] + w[2] * F.pad(qkv, (0, 0, 2, 0))[:, :-2]
         q, k, v = qkv.view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        scores = q @ k.transpose(-1, -2) + bias
-        mask = torch.ones(t, t, dtype=torch.bool).triu(1)
-        attended = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
+        if hasattr(F, "scaled_dot_product_attention"):
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), scale=1.0)
+        else:
+            scores = q @ k.transpose(-1, -2) + bias
+            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+            attended = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
         x = x + self.out(attended.transpose(1, 2).reshape(b, t, d))
         h = self.ffn_norm(x)
         if self.variant == "transformer++":
@@ -74,10 +81,13 @@ class Model(nn.Module):
         distance = (torch.arange(seq)[:, None] - torch.arange(seq)[None, :]).clamp(min=0)
         large = 16 + (torch.log(distance.float().clamp(min=1) / 16) / math.log(128 / 16) * 16).long()
         self.register_buffer("buckets", torch.where(distance < 16, distance, large.clamp(max=31)))
+        self.register_buffer("causal_mask", torch.ones(seq, seq, dtype=torch.bool).triu(1))
         self.scale = d ** -0.5
 
     def forward(self, ids, targets):
         bias = self.relative(self.buckets).permute(2, 0, 1)
+        if hasattr(F, "scaled_dot_product_attention"):  # the causal mask goes into the bias
+            bias = bias.masked_fill(self.causal_mask, float("-inf"))
         x = self.embedding(ids)
         for block in self.blocks:
             x = block(x, bias)
@@ -86,8 +96,8 @@ class Model(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1)) + 1e-4 * lse.square().mean()
 
 
-def gemm(threads):
-    torch.set_num_threads(threads)
+def gemm(args):
+    torch.set_num_threads(args.threads)
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     times = []
     for _ in range(7):
@@ -97,30 +107,55 @@ def gemm(threads):
     print(f"gemm_gflops {2 * 1024 ** 3 / min(times[2:]) / 1e9:.1f}")
 
 
-def train():
-    variant = sys.argv[2]
-    layers, d, heads, d_ff, vocab, seq, batch, steps, threads = map(int, sys.argv[3:12])
-    precision = sys.argv[12]
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-    torch.set_num_threads(threads)
+def train(args):
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = Model(variant, layers, d, heads, d_ff, vocab, seq)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-    ids = torch.randint(0, vocab, (batch, seq))
-    targets = torch.randint(0, vocab, (batch, seq))
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    model = Model(args.variant, args.layers, args.d_model, args.heads, args.d_ff, args.vocab, args.seq).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, **({"fused": True} if cuda else {}))
+    step_function = torch.compile(model) if args.compile else model
+    ids = torch.randint(0, args.vocab, (args.batch, args.seq), device=device)
+    targets = torch.randint(0, args.vocab, (args.batch, args.seq), device=device)
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if args.precision == "bf16"
+                else contextlib.nullcontext())
+    warmup = 3 if args.compile else 2
     times = []
-    for step in range(steps):
+    for step in range(args.steps + warmup):
+        if cuda:
+            torch.cuda.synchronize()
         start = time.perf_counter()
         with autocast:
-            loss = model(ids, targets)
+            loss = step_function(ids, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if step >= 2:
+        if cuda:
+            torch.cuda.synchronize()
+        if step >= warmup:
             times.append(time.perf_counter() - start)
-    print(f"tokens_per_second {batch * seq / statistics.median(times):.1f}")
+    print(f"tokens_per_second {args.batch * args.seq / statistics.median(times):.1f}")
+    if cuda:
+        print(f"peak_memory_gib {torch.cuda.max_memory_allocated() / 2 ** 30:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    gemm_command = commands.add_parser("gemm")
+    gemm_command.add_argument("--threads", type=int, required=True)
+    train_command = commands.add_parser("train")
+    for name in ("layers", "d-model", "heads", "d-ff", "vocab", "seq", "batch", "steps"):
+        train_command.add_argument("--" + name, type=int, required=True)
+    train_command.add_argument("--variant", required=True)
+    train_command.add_argument("--threads", type=int, default=torch.get_num_threads())
+    train_command.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    train_command.add_argument("--device", default="cpu")
+    train_command.add_argument("--compile", action="store_true")
+    args = parser.parse_args()
+    gemm(args) if args.command == "gemm" else train(args)
 
 
 if __name__ == "__main__":
-    gemm(int(sys.argv[2])) if sys.argv[1] == "gemm" else train()
+    main()

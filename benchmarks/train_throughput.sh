@@ -36,7 +36,7 @@ best_core=auto
 best_rate=0
 tried=""
 for core in auto Haswell Zen SkylakeX; do
-  out=$(with_core "$core" env OPENBLAS_VERBOSE=2 "$python" benchmarks/pytorch_train_step.py gemm "$threads" 2>&1)
+  out=$(with_core "$core" env OPENBLAS_VERBOSE=2 "$python" benchmarks/pytorch_train_step.py gemm --threads "$threads" 2>&1)
   rate=$(sed -nE 's/gemm_gflops ([0-9.]+)/\1/p' <<<"$out")
   kernel=$(sed -nE 's/^Core: (.*)/\1/p' <<<"$out" | tail -1)
   tried+=" $core->${kernel:-?} ${rate:-failed};"
@@ -60,8 +60,9 @@ primer_run() {  # variant precision -> "tokens_per_second mfu_percent peak_tflop
 }
 pytorch_rate() {  # variant precision -> tokens/s, or "n/a" (the reason goes to $run/failures)
   local out
-  if out=$(with_core "$best_core" "$python" benchmarks/pytorch_train_step.py train "$1" 4 256 4 1024 8192 256 8 \
-      $steps "$threads" "$2" 2>&1); then
+  if out=$(with_core "$best_core" "$python" benchmarks/pytorch_train_step.py train --variant "$1" --layers 4 \
+      --d-model 256 --heads 4 --d-ff 1024 --vocab 8192 --seq 256 --batch 8 --steps $steps --threads "$threads" \
+      --precision "$2" 2>&1); then
     sed -nE 's/tokens_per_second ([0-9.]+)/\1/p' <<<"$out"
   else
     echo "PyTorch $2 failed on this CPU: $(tail -1 <<<"$out")" >>"$run/failures"

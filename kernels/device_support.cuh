@@ -4,6 +4,7 @@
 #include <cuda_bf16.h>
 
 #include "common.cuh"
+#include "device_fault.cuh"
 
 namespace primer::kernels {
 
@@ -56,6 +57,16 @@ __device__ inline float block_sum(float value) {
 }
 __device__ inline float block_max(float value) {
   return block_reduce(value, -INFINITY, Max{});
+}
+
+// Records the first fault of its kind of run; later ones are dropped (one error is enough to stop).
+__device__ inline void report_fault(DeviceFault* fault, FaultKind kind, std::int64_t position, int value,
+                                    std::int64_t limit) {
+  if (atomicCAS(&fault->kind, 0, static_cast<int>(kind)) == 0) {
+    fault->value = value;
+    fault->position = position;
+    fault->limit = limit;
+  }
 }
 
 #define PRIMER_GRID_STRIDE(i, count)                                                                   \

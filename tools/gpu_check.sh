@@ -1,38 +1,205 @@
 #!/usr/bin/env bash
-# The CUDA backend's checks for a host with an NVIDIA GPU (the `device` tool's machines have no compiler
-# toolchain to spare, so the build happens here and travels).
-#   tools/gpu_check.sh prepare   here: release build (sm_80 + sm_90), copy the programs the checks need
-#                                into .device/build/bin with their non-CUDA libraries in .device/build/bin/lib
-#   tools/gpu_check.sh run       on the GPU host, with .device/build carried: the CUDA self-test, every op
-#                                against the CPU backend, then compute-sanitizer memcheck and racecheck
-set -euo pipefail
+# Everything the CUDA backend must show on a GPU, in one prepared run that fits a short lease.
+#   tools/gpu_check.sh prepare   here (no GPU needed): release build for sm_90, the programs and their
+#                                non-CUDA libraries, a small tokenized dataset, packed into
+#                                .device/build.tar.xz (carry .device; about 20 MB)
+#   tools/gpu_check.sh run       on the GPU host, from the repository root: unpacks, then runs each step
+#                                under its own timeout, keeps going when one fails, and writes every log
+#                                and a summary under $OUT (or .device/out): summary.txt, the per-op
+#                                profiles and logs.tar.gz (the device tool brings back 8 files at most).
+#                                Exit status: 0 only when every step passed. A step that could overrun
+#                                the time budget (GPU_CHECK_BUDGET seconds, default 540) is skipped and
+#                                says so; GPU_CHECK_STEPS="name ..." runs only the steps named (a rerun).
+# Steps: libraries resolve; nvidia-smi; primer-smoke (CPU and GPU training, kernel self-test); every
+# CudaBackend test against the CPU (a skipped test counts as a failure here); compute-sanitizer memcheck
+# and racecheck over our kernels (reported, not fatal: some hosts refuse it); a 200-step fp32 tiny run on
+# CPU and GPU with their losses compared (1e-3); greedy samples from both devices compared; the 111M
+# Primer-EZ and vanilla in bf16 with the per-op profile; PyTorch eager and torch.compile on the same shape.
+# The first checks run with CUDA_LAUNCH_BLOCKING=1 so an asynchronous fault is pinned to its launch.
+set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-out=.device/build/bin
-programs=(primer-unit-tests primer-smoke primer-train primer-sample)
-filter='CudaBackend*'
+bundle=.device/build
+archive=.device/build.tar.xz
+programs=(primer-unit-tests primer-smoke primer-train primer-sample primer-data)
+
+prepare() {
+  set -e
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build build-gpu -j"$(nproc)" --target "${programs[@]}"
+  rm -rf "$bundle" "$archive"
+  mkdir -p "$bundle/bin" "$bundle/data"
+  for program in "${programs[@]}"; do cp "build-gpu/bin/$program" "$bundle/bin/"; done
+  "$repo/../shared/tools/bundle-libs.sh" "$bundle/bin"
+  # The dataset the GPU runs train on: the committed Moby Dick excerpt, 1,000-piece tokenizer.
+  build-gpu/bin/primer-data train-tokenizer --input tests/data/moby_dick_200k.txt \
+    --output "$bundle/data/moby_tokenizer" --vocab-size 1000 >/dev/null
+  build-gpu/bin/primer-data encode --tokenizer "$bundle/data/moby_tokenizer.model" \
+    --input tests/data/moby_dick_200k.txt --output "$bundle/data/moby" --validation-fraction 0.05 >/dev/null
+  tar -C .device -cJf "$archive" build
+  du -sh "$bundle" "$archive"
+}
+
+out=${OUT:-.device/out}
+budget=${GPU_CHECK_BUDGET:-540}
+started=$SECONDS
+summary=()
+failures=0
+
+# step NAME SECONDS COMMAND...: runs COMMAND under `timeout SECONDS`, output to $logs/NAME.log.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  if [ -n "${GPU_CHECK_STEPS:-}" ] && [[ " $GPU_CHECK_STEPS " != *" $name "* ]]; then
+    summary+=("")
+    return
+  fi
+  if ((SECONDS - started + limit > budget)); then
+    summary+=("$(printf '%-22s %-8s %s' "$name" skipped "would pass the ${budget}s budget")")
+    failures=$((failures + 1))
+    return
+  fi
+  local begin=$SECONDS status
+  # A child bash runs the step, so that timeout can stop a shell function too (they are exported below).
+  timeout --kill-after=10 "$limit" bash -c 'set -eo pipefail; "$@"' step "$@" >"$logs/$name.log" 2>&1
+  status=$?
+  local verdict=passed
+  if [ $status -eq 124 ] || [ $status -eq 137 ]; then verdict="timeout"; elif [ $status -ne 0 ]; then verdict="failed"; fi
+  [ "$verdict" = passed ] || failures=$((failures + 1))
+  summary+=("$(printf '%-22s %-8s %4ds  %s' "$name" "$verdict" $((SECONDS - begin)) "$(tail -1 "$logs/$name.log" | cut -c1-90)")")
+}
+
+# Like step, but its failure is reported and not counted (tools a host may refuse).
+optional_step() {
+  local before=$failures
+  step "$@"
+  if [ $failures -gt $before ] && [ -n "${summary[-1]}" ]; then
+    failures=$before
+    summary[-1]="${summary[-1]} (optional)"
+  fi
+}
+
+libraries_resolve() {
+  local missing=0
+  for program in $program_names; do
+    if ldd "$bundle/bin/$program" | grep 'not found'; then missing=1; fi
+  done
+  [ $missing -eq 0 ] && echo "every library resolves"
+}
+
+cuda_tests() {
+  local log status=0
+  log=$("$bundle/bin/primer-unit-tests" --gtest_filter='CudaBackend*' 2>&1) || status=$?
+  echo "$log"
+  if grep -q '\[  SKIPPED \]' <<<"$log"; then
+    echo "a CUDA test was skipped: on the GPU host that is a failure"
+    return 1
+  fi
+  return $status
+}
+
+sanitizer() {  # TOOL
+  local tool=$1 sanitizer
+  sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  # Our kernels only (their names hold primer's namespace), on the shapes of the parity tests.
+  "$sanitizer" --tool "$tool" --error-exitcode 1 --kernel-name kns=primer "$bundle/bin/primer-unit-tests" \
+    --gtest_filter='CudaBackend*:-*TrainingShape*' --gtest_brief=1
+}
+
+tiny_run() {  # DEVICE
+  rm -rf "$runs/tiny_$1"
+  "$bundle/bin/primer-train" --config configs/tiny_primer_ez.yaml --set data.directory="$bundle/data/moby" \
+    --set training.steps=200 --set training.device="$1" --set eval.every=100 --set eval.batches=4 \
+    --set checkpoint.directory="$runs/tiny_$1" --set checkpoint.every=200 --set logging.every=50
+  cp "$runs/tiny_$1/metrics.jsonl" "$logs/tiny_$1_metrics.jsonl"
+}
+
+compare_losses() {
+  python3 - "$runs/tiny_cpu/metrics.jsonl" "$runs/tiny_cuda/metrics.jsonl" <<'PYTHON'
+import json, sys
+read = lambda path: [json.loads(line)["loss"] for line in open(path) if '"loss"' in line]
+cpu, gpu = read(sys.argv[1]), read(sys.argv[2])
+assert len(cpu) == len(gpu) == 200, (len(cpu), len(gpu))
+worst = max(abs(a - b) for a, b in zip(cpu, gpu))
+print(f"200 steps: largest loss difference {worst:.2e} (first {cpu[0]:.4f} / {gpu[0]:.4f}, last {cpu[-1]:.4f} / {gpu[-1]:.4f})")
+sys.exit(0 if worst < 1e-3 else 1)
+PYTHON
+}
+
+compare_samples() {
+  local cpu gpu
+  cpu=$("$bundle/bin/primer-sample" --checkpoint "$runs/tiny_cpu" --prompt "Call me" --greedy --max-new-tokens 40)
+  gpu=$("$bundle/bin/primer-sample" --checkpoint "$runs/tiny_cpu" --prompt "Call me" --greedy --max-new-tokens 40 \
+    --device cuda)
+  printf 'cpu:  %s\ncuda: %s\n' "$cpu" "$gpu"
+  [ "$cpu" = "$gpu" ] || { echo "the devices' greedy texts differ"; return 1; }
+  echo "greedy text identical"
+}
+
+# The 111M shape of ../shared/environment.md's reference table: 12 x 768, 12 heads, d_ff 3072, vocab 32768,
+# seq 1024, batch 16, tied embeddings, bf16.
+large_run() {  # VARIANT
+  rm -rf "$runs/large_$1"
+  PRIMER_PROFILE=1 "$bundle/bin/primer-train" --config configs/c4_110m_primer_ez.yaml \
+    --set model.variant="$1" --set model.vocab_size=32768 --set model.max_seq_len=1024 \
+    --set data.directory="$bundle/data/moby" --set data.seq_len=1024 --set training.batch_size=16 \
+    --set training.gradient_accumulation=1 --set training.steps=30 --set logging.every=10 \
+    --set eval.every=100000 --set eval.batches=1 --set checkpoint.every=100000 --set checkpoint.keep=1 \
+    --set checkpoint.directory="$runs/large_$1"
+  cp "$runs/large_$1/profile.txt" "$out/profile_$1.txt"
+}
+
+pytorch_run() {  # VARIANT [--compile]
+  python3 benchmarks/pytorch_train_step.py train --variant "$1" --layers 12 --d-model 768 --heads 12 --d-ff 3072 \
+    --vocab 32768 --seq 1024 --batch 16 --steps 20 --precision bf16 --device cuda "${@:2}"
+}
+
+run() {
+  logs=$(mktemp -d)
+  mkdir -p "$out"
+  [ -f "$archive" ] || { echo "gpu_check: no $archive; run 'tools/gpu_check.sh prepare' here first" >&2; exit 1; }
+  tar -C .device -xJf "$archive"
+  # Runpath reaches only the programs' direct dependencies; oneDNN's own (libOpenCL.so.1) need the path.
+  export LD_LIBRARY_PATH="$repo/$bundle/bin/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  runs=$(mktemp -d)
+  program_names="${programs[*]}"
+  export bundle runs logs out program_names
+  export -f libraries_resolve cuda_tests sanitizer tiny_run compare_losses compare_samples large_run pytorch_run
+  step libraries 30 libraries_resolve
+  if [ $failures -gt 0 ]; then
+    cat "$logs/libraries.log"
+    echo "gpu_check: libraries missing; nothing else can run" >&2
+    exit 1
+  fi
+  step nvidia-smi 30 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv
+  CUDA_LAUNCH_BLOCKING=1 step smoke 90 "$bundle/bin/primer-smoke"
+  CUDA_LAUNCH_BLOCKING=1 step cuda-tests 150 cuda_tests
+  optional_step memcheck 120 sanitizer memcheck
+  optional_step racecheck 90 sanitizer racecheck
+  step tiny-cpu 90 tiny_run cpu
+  step tiny-cuda 90 tiny_run cuda
+  step tiny-losses 20 compare_losses
+  step greedy-samples 30 compare_samples
+  step primer-ez-111m 150 large_run primer_ez
+  step vanilla-111m 120 large_run vanilla
+  step pytorch-eager 90 pytorch_run primer_ez
+  step pytorch-compile 180 pytorch_run primer_ez --compile
+  {
+    printf '%s\n' "${summary[@]}" | grep -v '^$'
+    echo "tokens/s and memory:"
+    for log in primer-ez-111m vanilla-111m pytorch-eager pytorch-compile; do
+      [ -f "$logs/$log.log" ] || continue
+      grep -h -E "step +30/30|peak GPU memory|tokens_per_second|peak_memory" "$logs/$log.log" | sed "s/^/$log: /"
+    done
+    echo "failed or skipped steps: $failures"
+  } | tee "$out/summary.txt"
+  tar -C "$logs" -czf "$out/logs.tar.gz" .
+  [ $failures -eq 0 ]
+}
 
 case "${1:-}" in
-  prepare)
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build -j"$(nproc)" --target "${programs[@]}"
-    rm -rf .device/build
-    mkdir -p "$out"
-    for program in "${programs[@]}"; do cp "build/bin/$program" "$out/"; done
-    "$repo/../shared/tools/bundle-libs.sh" "$out"
-    du -sh .device/build
-    ;;
-  run)
-    [ -x "$out/primer-unit-tests" ] || { echo "gpu_check: no $out; run 'tools/gpu_check.sh prepare' first" >&2; exit 1; }
-    if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; fi
-    "$out/primer-smoke"
-    "$out/primer-unit-tests" --gtest_filter="$filter" --gtest_brief=1
-    sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-    for tool in memcheck racecheck; do
-      echo "== compute-sanitizer --tool $tool =="
-      "$sanitizer" --tool "$tool" --error-exitcode 1 "$out/primer-unit-tests" --gtest_filter="$filter" --gtest_brief=1
-    done
-    ;;
+  prepare) prepare ;;
+  run) run ;;
   *)
     echo "usage: tools/gpu_check.sh prepare | run" >&2
     exit 2

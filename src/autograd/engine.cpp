@@ -5,6 +5,7 @@
 #include "primer/autograd/grad_mode.h"
 #include "primer/autograd/variable.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer {
 namespace {
@@ -49,6 +50,7 @@ void run_backward(const std::shared_ptr<Node>& root, const Tensor& seed) {
     if (auto found = pending.find(node.get()); found != pending.end()) {
       const Tensor grad = std::move(found->second);
       pending.erase(found);
+      const ProfileScope profile(node->name(), grad.device(), " backward");
       input_grads = node->apply(grad);
     } else {
       node->release();  // no gradient reached it: nothing flows on, but its saved tensors can go

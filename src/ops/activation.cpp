@@ -1,10 +1,12 @@
 #include "primer/ops/activation.h"
 
 #include "primer/autograd/record.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
 Variable activation(Activation kind, const Variable& x) {
+  const ProfileScope profile("activation", x.device());
   const Tensor xv = x.value().contiguous();
   Tensor y = Tensor::empty_like(xv);
   backend_for(xv.device()).activation_forward(kind, xv, y);
@@ -16,6 +18,7 @@ Variable activation(Activation kind, const Variable& x) {
 }
 
 Variable swiglu(const Variable& gate, const Variable& up) {
+  const ProfileScope profile("swiglu", gate.device());
   const Tensor gv = gate.value().contiguous();
   const Tensor uv = up.value().contiguous();
   Tensor y = Tensor::empty_like(gv);

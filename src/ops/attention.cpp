@@ -2,11 +2,13 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
 Variable causal_attention(const Variable& q, const Variable& k, const Variable& v, const Variable& bias,
                           double scale) {
+  const ProfileScope profile("causal_attention", q.device());
   const Tensor qv = q.value().contiguous();
   const Tensor kv = k.value().contiguous();
   const Tensor vv = v.value().contiguous();

@@ -2,10 +2,12 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
 Variable causal_dconv(const Variable& x, const Variable& weight) {
+  const ProfileScope profile("causal_dconv", x.device());
   const Tensor xv = x.value().contiguous();
   const Tensor wv = weight.value().contiguous();
   Tensor y = Tensor::empty_like(xv);

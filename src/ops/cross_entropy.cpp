@@ -2,6 +2,7 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
@@ -24,6 +25,7 @@ double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
 }  // namespace
 
 Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_loss, double* z_part) {
+  const ProfileScope profile("cross_entropy", logits.device());
   const Tensor lv = logits.value().contiguous();
   const Tensor tv = targets.contiguous();
   PRIMER_CHECK(lv.dim() == 2, "cross_entropy: logits {} must be [N, V]", lv.describe());

@@ -2,6 +2,7 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 namespace {
@@ -41,18 +42,21 @@ std::vector<std::int64_t> inverse(const std::vector<std::int64_t>& order) {
 }  // namespace
 
 Variable add(const Variable& a, const Variable& b) {
+  const ProfileScope profile("add", a.device());
   return record(combine(a.value(), 1.0, b.value(), 1.0, "add"), "add", {a, b}, [](const Tensor& g) {
     return std::vector<Tensor>{g, g};
   });
 }
 
 Variable sub(const Variable& a, const Variable& b) {
+  const ProfileScope profile("sub", a.device());
   return record(combine(a.value(), 1.0, b.value(), -1.0, "sub"), "sub", {a, b}, [](const Tensor& g) {
     return std::vector<Tensor>{g, scaled(g, -1.0)};
   });
 }
 
 Variable mul(const Variable& a, const Variable& b) {
+  const ProfileScope profile("mul", a.device());
   check_same_shape(a.value(), b.value(), "mul");
   const Tensor av = a.value().contiguous();
   const Tensor bv = b.value().contiguous();
@@ -62,11 +66,13 @@ Variable mul(const Variable& a, const Variable& b) {
 }
 
 Variable scale(const Variable& x, double factor) {
+  const ProfileScope profile("scale", x.device());
   return record(scaled(x.value().contiguous(), factor), "scale", {x},
                 [factor](const Tensor& g) { return std::vector<Tensor>{scaled(g, factor)}; });
 }
 
 Variable sum(const Variable& x) {
+  const ProfileScope profile("sum", x.device());
   const Tensor xv = x.value().contiguous();
   Tensor out = Tensor::empty({1}, xv.dtype(), xv.device());
   kernels(xv).sum(xv, out);
@@ -77,6 +83,7 @@ Variable sum(const Variable& x) {
 }
 
 Variable mean(const Variable& x) {
+  const ProfileScope profile("mean", x.device());
   return scale(sum(x), 1.0 / static_cast<double>(x.value().numel()));
 }
 

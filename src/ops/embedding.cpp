@@ -2,10 +2,12 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
 Variable embedding(const Variable& table, const Tensor& ids) {
+  const ProfileScope profile("embedding", table.device());
   const Tensor tv = table.value();
   const Tensor idv = ids.contiguous();
   PRIMER_CHECK(tv.dim() == 2, "embedding: table {} must be [V, C]", tv.describe());

@@ -2,6 +2,7 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 #include "primer/ops/matmul_precision.h"
 
 namespace primer::ops {
@@ -27,6 +28,7 @@ Tensor flatten_rows(const Tensor& x) {
 }  // namespace
 
 Variable matmul(const Variable& a, const Variable& b) {
+  const ProfileScope profile("matmul", a.device());
   const Tensor av = a.value();
   const Tensor bv = b.value();
   PRIMER_CHECK(av.dim() >= b.value().dim(), "matmul: a {} has fewer dimensions than b {}", av.describe(),
@@ -41,6 +43,7 @@ Variable matmul(const Variable& a, const Variable& b) {
 }
 
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  const ProfileScope profile("linear", x.device());
   const Tensor w = weight.value();
   PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1),
                "linear: x {} does not fit weight {} ([out, in])", x.value().describe(), w.describe());

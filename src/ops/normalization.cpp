@@ -2,6 +2,7 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 namespace {
@@ -13,6 +14,7 @@ Tensor row_stats(const Tensor& x) {
 }  // namespace
 
 Variable layer_norm(const Variable& x, const Variable& gamma, const Variable& beta, double eps) {
+  const ProfileScope profile("layer_norm", x.device());
   const Tensor xv = x.value().contiguous();
   const Tensor gv = gamma.value();
   const Tensor bv = beta.defined() ? beta.value() : Tensor();
@@ -32,6 +34,7 @@ Variable layer_norm(const Variable& x, const Variable& gamma, const Variable& be
 }
 
 Variable rms_norm(const Variable& x, const Variable& gamma, double eps) {
+  const ProfileScope profile("rms_norm", x.device());
   const Tensor xv = x.value().contiguous();
   const Tensor gv = gamma.value();
   Tensor y = Tensor::empty_like(xv);

@@ -2,10 +2,12 @@
 
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::ops {
 
 Variable rotary(const Variable& x, std::int64_t position_offset, double base) {
+  const ProfileScope profile("rotary", x.device());
   const Tensor xv = x.value().contiguous();
   Tensor out = Tensor::empty_like(xv);
   backend_for(xv.device()).rotary(xv, position_offset, base, false, out);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "primer/backend/backend.h"
+#include "primer/backend/op_profiler.h"
 
 namespace primer::train {
 namespace {
@@ -35,6 +36,8 @@ class AdamW final : public Optimizer {
 
   void step(double lr) override {
     ++steps_;
+    if (slots_.empty()) return;
+    const ProfileScope profile("adamw", slots_.front().parameter.variable.device());
     for (Slot& slot : slots_) {
       const Tensor& grad = slot.parameter.variable.grad();
       if (!grad.defined()) continue;
@@ -91,6 +94,8 @@ class Adafactor final : public Optimizer {
   void step(double lr) override {
     ++steps_;
     const double decay = 1.0 - std::pow(static_cast<double>(steps_), -options_.decay_exponent);
+    if (slots_.empty()) return;
+    const ProfileScope profile("adafactor", slots_.front().parameter.variable.device());
     for (Slot& slot : slots_) {
       const Tensor& grad = slot.parameter.variable.grad();
       if (!grad.defined()) continue;
@@ -180,6 +185,8 @@ std::unique_ptr<Optimizer> make_adafactor(std::vector<nn::NamedParameter> parame
 }
 
 double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double max_norm) {
+  if (parameters.empty()) return 0.0;
+  const ProfileScope profile("gradient norm and clipping", parameters.front().variable.device());
   double total = 0.0;
   for (const nn::NamedParameter& parameter : parameters) {
     const Tensor& grad = parameter.variable.grad();

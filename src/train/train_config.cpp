@@ -104,6 +104,7 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   if (root.has("logging")) {
     const ConfigNode logging = root.section("logging");
     c.log_every = positive(logging, "every", c.log_every);
+    c.profile = logging.get_or("profile", c.profile);
     if (logging.has("peak_tflops")) {
       c.peak_tflops = logging.get<double>("peak_tflops");
       if (!(c.peak_tflops > 0)) logging.fail("peak_tflops", "must be positive");

@@ -13,6 +13,7 @@
 #include "primer/autograd/grad_mode.h"
 #include "primer/backend/cuda_info.h"
 #include "primer/backend/matmul_peak.h"
+#include "primer/backend/op_profiler.h"
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
 #include "primer/models/model_stats.h"
@@ -187,6 +188,9 @@ TrainResult Trainer::run(bool resume) {
   const MatmulPeak peak = config_.peak_tflops > 0 ? MatmulPeak{config_.peak_tflops, "logging.peak_tflops"}
                                                   : matmul_peak(config_.device, config_.matmul_dtype());
   log().info("MFU against {:.3g} TFLOP/s ({})", peak.tflops, peak.source);
+  OpProfiler& profiler = OpProfiler::instance();
+  if (config_.profile) profiler.set_enabled(true);
+  profiler.reset();
   log().info("{}: {} parameters, {} tokens per step, {} matmuls, steps {} to {}", config_.model.variant,
              model_->parameter_count(), config_.tokens_per_step(), dtype_name(config_.matmul_dtype()),
              state.step + 1, config_.steps);
@@ -254,6 +258,13 @@ TrainResult Trainer::run(bool resume) {
     log().info("peak GPU memory {:.2f} GiB", static_cast<double>(cuda_memory().peak_allocated) / (1 << 30));
   }
   plot_loss_curve(config_.run_directory + "/metrics.jsonl", config_.run_directory + "/loss.png");
+  if (profiler.enabled()) {
+    const std::string table = profiler.report();
+    log().info("op profile ({}), steps {} to {}:\n{}",
+               config_.device.kind == DeviceKind::cuda ? "device time from CUDA events" : "wall clock",
+               state.step + 1, result.last_step, table);
+    std::ofstream(config_.run_directory + "/profile.txt") << table;
+  }
   return result;
 }
 

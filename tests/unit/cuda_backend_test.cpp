@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "comparison.h"
+#include "primer/backend/backend.h"
 #include "primer/backend/cuda_info.h"
 #include "primer/ops/activation.h"
 #include "primer/ops/attention.h"
@@ -164,8 +165,12 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
     SCOPED_TRACE(adafactor ? "adafactor" : "adamw");
     std::vector<Tensor> results[2];
     for (const Device device : {Device::cpu(), Device::cuda()}) {
-      std::vector<nn::NamedParameter> parameters{{"matrix", Variable(random({9, 13}, 35).to(device), true)},
-                                                 {"vector", Variable(random({13}, 36).to(device), true)}};
+      // Adafactor's three kinds: factored (both dimensions >= 128), full second moments, and taps.
+      std::vector<nn::NamedParameter> parameters{
+          {"matrix", Variable(random({9, 13}, 35).to(device), true)},
+          {"large", Variable(random({130, 140}, 38).to(device), true)},
+          {"vector", Variable(random({13}, 36).to(device), true), nn::ParameterRole::scale_or_bias},
+          {"taps", Variable(random({3, 13}, 39).to(device), true), nn::ParameterRole::convolution_taps}};
       for (const auto& p : parameters) {
         ops::sum(ops::mul(p.variable, Variable(random(p.variable.shape(), 37).to(device)))).backward();
       }
@@ -182,6 +187,71 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
       EXPECT_LT(testing::relative_error(results[1][i], results[0][i]), 1e-5) << "tensor " << i;
     }
   }
+}
+
+// The model's hot ops at one training shape of the 111M models (T = 1024, d_model 768, 12 heads of 64,
+// d_ff 3072), where reductions run over long rows and many blocks.
+TEST_F(CudaBackend, HotOpsAtATrainingShape) {
+  expect_matches_cpu("linear 768 -> 3072",
+                     [](const Inputs& in, Device) { return ops::linear(in[0], in[1], in[2]); },
+                     {random({1, 1024, 768}, 40), random({3072, 768}, 41, 0.036), random({3072}, 42)});
+  expect_matches_cpu("layer_norm 768",
+                     [](const Inputs& in, Device) { return ops::layer_norm(in[0], in[1], in[2], 1e-6); },
+                     {random({1, 1024, 768}, 43, 3.0), random({768}, 44), random({768}, 45)});
+  expect_matches_cpu(
+      "attention T 1024 with bias",
+      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], in[3], 1.0); },
+      {random({1, 1024, 12, 64}, 46, 0.125), random({1, 1024, 12, 64}, 47), random({1, 1024, 12, 64}, 48),
+       random({12, 1024, 1024}, 49, 0.1)});
+  Generator target_generator(50);
+  const Tensor targets = randint({1024}, 0, 32768, target_generator);
+  expect_matches_cpu(
+      "cross_entropy over 32768",
+      [targets](const Inputs& in, Device d) { return ops::cross_entropy(in[0], targets.to(d), 1e-4); },
+      {random({1024, 32768}, 51, 3.0)});
+}
+
+// A bad id or target must not be read past the end of a table on the device; the kernel skips it and
+// the backend raises it, naming the op, position and value, at the next synchronisation.
+TEST_F(CudaBackend, BadIdsAndTargetsAreReportedNotReadPastTheEnd) {
+  const Variable table(random({11, 6}, 52).to(Device::cuda()), true);
+  const Tensor bad_ids = Tensor::from_vector(std::vector<std::int32_t>{1, 4, 50}, {3}).to(Device::cuda());
+  try {
+    (void)ops::embedding(table, bad_ids).value().to(Device::cpu());
+    ADD_FAILURE() << "an id outside the table went unreported";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("embedding: id 50 at position 2 is outside [0, 11)"),
+              std::string::npos)
+        << error.what();
+  }
+  const Tensor good_ids = Tensor::from_vector(std::vector<std::int32_t>{1, 4, 10}, {3}).to(Device::cuda());
+  EXPECT_NO_THROW((void)ops::embedding(table, good_ids).value().to(Device::cpu()))
+      << "the fault was not reset";
+
+  const Variable logits(random({3, 13}, 53).to(Device::cuda()), true);
+  const Tensor bad_targets =
+      Tensor::from_vector(std::vector<std::int32_t>{0, 13, -1}, {3}).to(Device::cuda());
+  EXPECT_THROW((void)ops::cross_entropy(logits, bad_targets).value().item(), Error);
+}
+
+// cuBLASLt may assume 256-byte aligned operands unless told otherwise: a view that starts one float into
+// its storage must still multiply correctly, and a product must not be written past a too-small out.
+TEST_F(CudaBackend, MatmulHandlesMisalignedViewsAndRefusesAWrongOut) {
+  const Tensor storage = random({1 + 37 * 29}, 54);
+  const Tensor weight = random({29, 41}, 55);
+  const Tensor host_a = storage.slice(0, 1, 1 + 37 * 29).view({37, 29});
+  const Tensor device_a = storage.to(Device::cuda()).slice(0, 1, 1 + 37 * 29).view({37, 29});
+  Tensor expected = Tensor::empty({37, 41}, DType::f32);
+  backend_for(Device::cpu()).matmul(host_a, weight, Tensor(), expected);
+  Tensor product = Tensor::empty({37, 41}, DType::f32, Device::cuda());
+  backend_for(Device::cuda()).matmul(device_a, weight.to(Device::cuda()), Tensor(), product);
+  EXPECT_LT(testing::relative_error(product.to(Device::cpu()), expected), 1e-5);
+
+  const Tensor batched = random({2, 3, 4}, 56).to(Device::cuda());
+  const Tensor too_small = Tensor::empty({3, 5}, DType::f32, Device::cuda());
+  EXPECT_THROW(
+      backend_for(Device::cuda()).matmul(batched, random({4, 5}, 57).to(Device::cuda()), Tensor(), too_small),
+      Error);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // autograd (primer/ops) stays backend-agnostic. Unless stated otherwise, operands are contiguous and
 // share one floating dtype; statistics saved for backward (mean, rstd, lse) are f64 for f64 inputs and
 // f32 otherwise (see stats_dtype).
+#include <memory>
 #include <string>
 
 #include "primer/tensor/tensor.h"
@@ -53,10 +54,21 @@ class OptimizerKernels {
                                 const AdafactorStep& step) = 0;
 };
 
+// A stretch of a device's work, for the op profile (op_profiler.h): it starts when made, end() marks
+// where it stops in the device's queue, and elapsed_ms() waits until the device has got there.
+class DeviceSpan {
+ public:
+  virtual ~DeviceSpan() = default;
+  virtual void end() = 0;
+  virtual double elapsed_ms() = 0;
+};
+
 class Backend : public OptimizerKernels {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // CPU: a wall clock (kernels run synchronously); CUDA: a pair of events on the backend's stream.
+  virtual std::unique_ptr<DeviceSpan> begin_span() = 0;
 
   // Equal shapes; any strides; converts between dtypes.
   virtual void copy(const Tensor& source, const Tensor& destination) = 0;

@@ -38,7 +38,8 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 500;
   std::int64_t keep_checkpoints = 3;
   std::int64_t log_every = 10;
-  double peak_tflops = 0.0;   // for the MFU estimate; 0: matmul_peak() (measured on a CPU)
+  double peak_tflops = 0.0;  // for the MFU estimate; 0: matmul_peak() (measured on a CPU)
+  bool profile = false;  // time every op (also PRIMER_PROFILE=1); the table goes to the log and profile.txt
   std::string resolved_yaml;  // the config as read, overrides applied
 
   std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }

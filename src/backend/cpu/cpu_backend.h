@@ -8,6 +8,8 @@ namespace primer::cpu {
 class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "cpu"; }
+  // timing.cpp
+  std::unique_ptr<DeviceSpan> begin_span() override;
 
   // copy.cpp
   void copy(const Tensor& source, const Tensor& destination) override;

@@ -8,6 +8,7 @@
 #include "causal_dconv.cuh"
 #include "copy.cuh"
 #include "cross_entropy.cuh"
+#include "device_fault.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
 #include "normalization.cuh"
@@ -106,6 +107,66 @@ CUstream_st* CudaBackend::stream() {
 
 void CudaBackend::synchronize() {
   PRIMER_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  raise_device_fault();
+}
+
+kernels::DeviceFault* CudaBackend::fault_record() {
+  std::call_once(fault_started_, [this] {
+    const auto words = static_cast<std::int64_t>((sizeof(kernels::DeviceFault) + 7) / 8);
+    fault_record_ = Tensor::empty({words}, DType::f64, Device::cuda());
+    PRIMER_CUDA_CHECK(cudaMemsetAsync(fault_record_.data_ptr(), 0, sizeof(kernels::DeviceFault), stream()));
+  });
+  return static_cast<kernels::DeviceFault*>(fault_record_.data_ptr());
+}
+
+void CudaBackend::raise_device_fault() {
+  if (!fault_record_.defined()) return;
+  kernels::DeviceFault fault{};
+  PRIMER_CUDA_CHECK(
+      cudaMemcpyAsync(&fault, fault_record_.data_ptr(), sizeof(fault), cudaMemcpyDeviceToHost, stream()));
+  PRIMER_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  if (fault.kind == static_cast<int>(kernels::FaultKind::none)) return;
+  PRIMER_CUDA_CHECK(cudaMemsetAsync(fault_record_.data_ptr(), 0, sizeof(fault), stream()));
+  PRIMER_FAIL(
+      "{}: {} {} at position {} is outside [0, {}) (found on the GPU; that element was skipped)",
+      fault.kind == static_cast<int>(kernels::FaultKind::embedding_id) ? "embedding" : "cross_entropy",
+      fault.kind == static_cast<int>(kernels::FaultKind::embedding_id) ? "id" : "target", fault.value,
+      fault.position, fault.limit);
+}
+
+namespace {
+
+class EventSpan final : public DeviceSpan {
+ public:
+  explicit EventSpan(cudaStream_t stream) : stream_(stream) {
+    PRIMER_CUDA_CHECK(cudaEventCreate(&start_));
+    PRIMER_CUDA_CHECK(cudaEventCreate(&stop_));
+    PRIMER_CUDA_CHECK(cudaEventRecord(start_, stream_));
+  }
+  ~EventSpan() override {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  EventSpan(const EventSpan&) = delete;
+  EventSpan& operator=(const EventSpan&) = delete;
+  void end() override { PRIMER_CUDA_CHECK(cudaEventRecord(stop_, stream_)); }
+  double elapsed_ms() override {
+    PRIMER_CUDA_CHECK(cudaEventSynchronize(stop_));
+    float milliseconds = 0.0f;
+    PRIMER_CUDA_CHECK(cudaEventElapsedTime(&milliseconds, start_, stop_));
+    return milliseconds;
+  }
+
+ private:
+  cudaStream_t stream_;
+  cudaEvent_t start_ = nullptr;
+  cudaEvent_t stop_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceSpan> CudaBackend::begin_span() {
+  return std::make_unique<EventSpan>(stream());
 }
 
 Tensor CudaBackend::scratch(std::int64_t count, DType dtype) {
@@ -214,14 +275,15 @@ void CudaBackend::embedding_forward(const Tensor& table, const Tensor& ids_tenso
   PRIMER_CHECK(table.dim() == 2, "embedding: table {} must be [V, C]", table.describe());
   PRIMER_CUDA_CHECK(kernels::embedding_forward(f32(table, "embedding", "table"), table.size(0), table.size(1),
                                                ids(ids_tensor, "embedding"), ids_tensor.numel(),
-                                               f32(out, "embedding", "out"), stream()));
+                                               f32(out, "embedding", "out"), fault_record(), stream()));
 }
 
 void CudaBackend::embedding_backward(const Tensor& grad_out, const Tensor& ids_tensor,
                                      const Tensor& grad_table) {
   PRIMER_CUDA_CHECK(kernels::embedding_backward(
       f32(grad_out, "embedding backward", "grad_out"), ids(ids_tensor, "embedding backward"),
-      ids_tensor.numel(), grad_table.size(1), f32(grad_table, "embedding backward", "grad_table"), stream()));
+      ids_tensor.numel(), grad_table.size(0), grad_table.size(1),
+      f32(grad_table, "embedding backward", "grad_table"), fault_record(), stream()));
 }
 
 void CudaBackend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
@@ -349,7 +411,7 @@ void CudaBackend::cross_entropy_forward(const Tensor& logits, const Tensor& targ
   PRIMER_CUDA_CHECK(kernels::cross_entropy_forward(
       f32(logits, "cross_entropy", "logits"), ids(targets, "cross_entropy"), logits.size(0), logits.size(1),
       static_cast<float>(z_loss), f32(terms, "cross_entropy", "terms"), f32(lse, "cross_entropy", "lse"),
-      f32(loss, "cross_entropy", "loss"), stream()));
+      f32(loss, "cross_entropy", "loss"), fault_record(), stream()));
 }
 
 void CudaBackend::cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,

@@ -11,6 +11,10 @@
 
 struct CUstream_st;
 
+namespace primer::kernels {
+struct DeviceFault;
+}
+
 namespace primer::cuda {
 
 class CudaBackend final : public Backend {
@@ -18,8 +22,10 @@ class CudaBackend final : public Backend {
   CudaBackend();  // touches no GPU: a build with CUDA must still run where there is none
   ~CudaBackend() override;
   std::string name() const override { return "cuda"; }
+  std::unique_ptr<DeviceSpan> begin_span() override;
   DeviceAllocator& allocator() { return allocator_; }
-  // Waits for every kernel queued so far (timing, and before host reads).
+  // Waits for every kernel queued so far (timing, and before host reads), then raises the first bad index
+  // a kernel met since the last synchronisation (kernels/device_fault.cuh) as an Error.
   void synchronize();
 
   void copy(const Tensor& source, const Tensor& destination) override;
@@ -75,9 +81,12 @@ class CudaBackend final : public Backend {
   CUstream_st* stream();  // created on first use
   MatmulPlans& matmul_plans();
   Tensor scratch(std::int64_t count, DType dtype);
+  kernels::DeviceFault* fault_record();  // zeroed device memory, made on first use
+  void raise_device_fault();
 
   DeviceAllocator allocator_;
-  std::once_flag started_, blas_started_;
+  std::once_flag started_, blas_started_, fault_started_;
+  Tensor fault_record_;
   CUstream_st* stream_ = nullptr;
   std::shared_ptr<MatmulPlans> plans_;
 };

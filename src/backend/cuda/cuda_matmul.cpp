@@ -25,6 +25,15 @@ cudaDataType_t data_type(DType dtype) {
   }
 }
 
+// The largest power of two, up to 256, that divides the address: cuBLASLt's heuristic may otherwise pick
+// a kernel that assumes 256-byte alignment, which a view into the middle of a tensor does not have.
+std::uint32_t alignment_of(const void* pointer) {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  std::uint32_t alignment = 256;
+  while (alignment > 1 && address % alignment != 0) alignment /= 2;
+  return alignment;
+}
+
 // One operand as cuBLASLt stores it (column-major), and the op that turns it into what the product reads.
 struct Stored {
   cublasOperation_t op;
@@ -101,10 +110,13 @@ CudaBackend::MatmulPlans& CudaBackend::matmul_plans() {
 }
 
 void CudaBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
-  PRIMER_CHECK(a.dim() >= 2 && a.dim() <= 3 && b.dim() >= 2 && b.dim() <= 3 && a.size(-1) == b.size(-2),
+  PRIMER_CHECK(a.dim() >= 2 && a.dim() <= 3 && b.dim() >= 2 && b.dim() <= a.dim() && a.size(-1) == b.size(-2),
                "matmul: a {} and b {} do not multiply", a.describe(), b.describe());
-  PRIMER_CHECK(out.is_contiguous() && out.size(-2) == a.size(-2) && out.size(-1) == b.size(-1),
-               "matmul: out {} must be contiguous [.., {}, {}]", out.describe(), a.size(-2), b.size(-1));
+  // out must hold exactly the product: a 2-D out for a 3-D a would be written past its end.
+  PRIMER_CHECK(out.is_contiguous() && out.dim() == a.dim() && out.size(-2) == a.size(-2) &&
+                   out.size(-1) == b.size(-1) && (a.dim() == 2 || out.size(0) == a.size(0)),
+               "matmul: out {} must be a contiguous [{}{}, {}]", out.describe(),
+               a.dim() == 3 ? fmt::format("{}, ", a.size(0)) : "", a.size(-2), b.size(-1));
   PRIMER_CHECK(a.dtype() == b.dtype(), "matmul: a {} and b {} must share a dtype", a.describe(),
                b.describe());
   const bool f64 = a.dtype() == DType::f64;
@@ -118,11 +130,13 @@ void CudaBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias, c
   MatmulPlans& plans = matmul_plans();
   cublasLtHandle_t handle = plans.handle;
   const Stored sb = stored(b), sa = stored(a);
+  const std::uint32_t align_b = alignment_of(b.data_ptr()), align_a = alignment_of(a.data_ptr()),
+                      align_out = alignment_of(out.data_ptr());
   const std::string key = fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", m, n, k, batch, static_cast<int>(sb.op), sb.leading,
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{},{},{}", m, n, k, batch, static_cast<int>(sb.op), sb.leading,
       sb.batch_stride, static_cast<int>(sa.op), sa.leading, sa.batch_stride,
       fmt::join(std::vector<int>{static_cast<int>(a.dtype()), static_cast<int>(out.dtype())}, ","),
-      bias.defined());
+      bias.defined(), align_b, align_a, align_out);
   Plan* plan = nullptr;
   {
     std::lock_guard lock(plans.mutex);
@@ -156,6 +170,15 @@ void CudaBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias, c
       const std::uint64_t workspace = kWorkspaceBytes;
       PRIMER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
           preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)));
+      // cuBLASLt's A is our b and its B our a (the column-major transpose above); C and D are out.
+      for (const auto& [attribute, alignment] :
+           {std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_b},
+            std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_a},
+            std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_out},
+            std::pair{CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_out}}) {
+        PRIMER_CUBLAS_CHECK(
+            cublasLtMatmulPreferenceSetAttribute(preference, attribute, &alignment, sizeof(alignment)));
+      }
       cublasLtMatmulHeuristicResult_t result{};
       int found = 0;
       const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
