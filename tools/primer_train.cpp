@@ -23,8 +23,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (dry_run) {
-      const primer::train::TrainConfig config =
-          primer::train::load_train_config(config_path, overrides, primer::train::DeviceCheck::skip);
+      const primer::train::TrainConfig config = primer::train::load_train_config(config_path, overrides);
       fmt::print("{}", primer::train::describe_plan(config, primer::train::plan_training(config)));
       return EXIT_SUCCESS;
     }

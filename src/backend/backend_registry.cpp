@@ -3,6 +3,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "primer/backend/backend.h"
 #include "primer/tensor/allocator.h"
+#include "primer/tensor/device_transfers.h"
 
 #ifdef PRIMER_HAS_CUDA
 #include "backend/cuda/cuda_backend.h"
@@ -18,19 +19,22 @@ std::array<Backend*, 2>& registry() {
   // every CUDA tensor.
   static cuda::CudaBackend cuda_backend;
   static std::array<Backend*, 2> backends{&cpu_backend, &cuda_backend};
-  static const bool allocator_registered = [] {
+  static const bool cuda_registered = [] {
     set_allocator(DeviceKind::cuda, &cuda_backend.allocator());
+    set_transfers(DeviceKind::cuda, &cuda_backend);
     return true;
   }();
-  (void)allocator_registered;
+  (void)cuda_registered;
 #else
   static std::array<Backend*, 2> backends{&cpu_backend, nullptr};
 #endif
+  static const bool cpu_registered = (set_transfers(DeviceKind::cpu, &cpu_backend), true);
+  (void)cpu_registered;
   return backends;
 }
 
-// Registers the built-in backends (and the CUDA allocator) before main, so a CUDA tensor can be
-// allocated before any kernel has run.
+// Registers the built-in backends (their transfers, and the CUDA allocator) before main, so tensors can be
+// allocated and copied before any kernel has run.
 [[maybe_unused]] const bool registered_at_startup = (registry(), true);
 
 }  // namespace
@@ -39,10 +43,6 @@ Backend& backend_for(Device device) {
   Backend* backend = registry()[static_cast<std::size_t>(device.kind)];
   PRIMER_CHECK(backend != nullptr, "no backend for {}: this build has no kernels for it", device.name());
   return *backend;
-}
-
-void register_backend(DeviceKind kind, Backend* backend) {
-  registry()[static_cast<std::size_t>(kind)] = backend;
 }
 
 }  // namespace primer

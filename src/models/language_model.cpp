@@ -47,7 +47,7 @@ LanguageModel::LanguageModel(const ModelConfig& config)
                                1.0 / std::sqrt(static_cast<double>(config.d_model)), generator_));
   }
   for (std::int64_t i = 0; i < config.num_layers; ++i) {
-    layers_.push_back(std::make_unique<nn::TransformerBlock>(config, generator_));
+    layers_.push_back(std::make_unique<nn::TransformerBlock>(config.block_options(), generator_));
     register_module("layers." + std::to_string(i), *layers_.back());
   }
   register_module("final_norm", final_norm_);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include "primer/models/variants.h"
+
 namespace primer {
 namespace {
 
@@ -29,28 +31,13 @@ std::string name_of(const std::map<std::string, E>& names, E value) {
   return "?";
 }
 
-// The switches each variant presets (primer-spec.md sections 1 and 2).
-ModelConfig preset(const std::string& variant) {
+ModelConfig preset(const Variant& variant) {
   ModelConfig c;
-  c.variant = variant;
-  c.norm_placement = NormPlacement::pre;
-  c.norm = NormKind::layer_norm;
-  c.dconv = DConvMode::none;
-  if (variant == "vanilla") {
-    c.feed_forward = FeedForwardKind::relu;
-  } else if (variant == "gelu") {
-    c.feed_forward = FeedForwardKind::gelu;
-  } else if (variant == "transformer++") {
-    c.feed_forward = FeedForwardKind::swiglu;
-    c.norm = NormKind::rms_norm;
-  } else if (variant == "primer_ez") {
-    c.feed_forward = FeedForwardKind::squared_relu;
-    c.dconv = DConvMode::separate;
-  } else if (variant == "primer") {
-    c.feed_forward = FeedForwardKind::squared_relu;
-    c.dconv = DConvMode::shared_qk;
-    c.norm_placement = NormPlacement::primer;
-  }
+  c.variant = std::string(variant.name);
+  c.feed_forward = variant.feed_forward;
+  c.norm = variant.norm;
+  c.norm_placement = variant.norm_placement;
+  c.dconv = variant.dconv;
   return c;
 }
 
@@ -62,17 +49,25 @@ std::int64_t positive(const ConfigNode& node, const std::string& key) {
 
 }  // namespace
 
-double ModelConfig::attention_scale() const {
-  return fold_attention_scale ? 1.0 : 1.0 / std::sqrt(static_cast<double>(head_dim));
+nn::TransformerBlockOptions ModelConfig::block_options() const {
+  nn::TransformerBlockOptions options;
+  options.norm = norm;
+  options.placement = norm_placement;
+  options.norm_eps = norm_eps;
+  options.attention = {d_model,
+                       num_heads,
+                       head_dim,
+                       dconv,
+                       fold_attention_scale,
+                       position == PositionKind::rotary ? std::optional<double>(rotary_base) : std::nullopt};
+  options.feed_forward = {feed_forward, d_model, d_ff, ffn_bias};
+  return options;
 }
 
 ModelConfig read_model_config(const ConfigNode& model) {
-  const std::map<std::string, std::string> variants{{"vanilla", "vanilla"},
-                                                    {"gelu", "gelu"},
-                                                    {"transformer++", "transformer++"},
-                                                    {"primer_ez", "primer_ez"},
-                                                    {"primer", "primer"}};
-  ModelConfig c = preset(model.choice<std::string>("variant", variants, "primer_ez"));
+  std::map<std::string, const Variant*> variants;
+  for (const Variant& variant : kVariants) variants.emplace(std::string(variant.name), &variant);
+  ModelConfig c = preset(*model.choice<const Variant*>("variant", variants, find_variant("primer_ez")));
   c.vocab_size = positive(model, "vocab_size");
   c.d_model = positive(model, "d_model");
   c.num_layers = positive(model, "num_layers");

@@ -8,35 +8,35 @@
 
 namespace primer::nn {
 
-Attention::Attention(const ModelConfig& config, Generator& generator)
-    : heads_(config.num_heads), head_dim_(config.head_dim), scale_(config.attention_scale()) {
-  const std::int64_t width = config.qkv_width();
-  const double input_std = 1.0 / std::sqrt(static_cast<double>(config.d_model));
+Attention::Attention(const AttentionOptions& options, Generator& generator)
+    : heads_(options.heads),
+      head_dim_(options.head_dim),
+      scale_(options.fold_scale ? 1.0 : 1.0 / std::sqrt(static_cast<double>(options.head_dim))),
+      rotary_base_(options.rotary_base) {
+  const std::int64_t width = options.heads * options.head_dim;
+  const std::int64_t d_model = options.d_model;
+  const double input_std = 1.0 / std::sqrt(static_cast<double>(d_model));
   // Mesh-TF folds 1/sqrt(head_dim) into the initial query weights instead of scaling the logits.
-  const double query_fold =
-      config.fold_attention_scale ? 1.0 / std::sqrt(static_cast<double>(head_dim_)) : 1.0;
-  if (config.position == PositionKind::rotary) rotary_base_ = config.rotary_base;
+  const double query_fold = options.fold_scale ? 1.0 / std::sqrt(static_cast<double>(head_dim_)) : 1.0;
 
-  if (config.dconv == DConvMode::shared_qk) {
+  if (options.dconv == DConvMode::shared_qk) {
     // The official code builds the shared projection as the query's (`self.wq`), so the fold goes there;
     // the mix is a plain dense layer with the default 1/sqrt(fan_in).
-    register_module("qk_proj",
-                    qk_proj_.emplace(config.d_model, width, false, input_std * query_fold, generator));
+    register_module("qk_proj", qk_proj_.emplace(d_model, width, false, input_std * query_fold, generator));
     register_module("qk_dconv", qk_dconv_.emplace(width));
     register_module(
         "q_mix", q_mix_.emplace(width, width, false, 1.0 / std::sqrt(static_cast<double>(width)), generator));
   } else {
-    register_module("q_proj",
-                    q_proj_.emplace(config.d_model, width, false, input_std * query_fold, generator));
-    register_module("k_proj", k_proj_.emplace(config.d_model, width, false, input_std, generator));
+    register_module("q_proj", q_proj_.emplace(d_model, width, false, input_std * query_fold, generator));
+    register_module("k_proj", k_proj_.emplace(d_model, width, false, input_std, generator));
   }
-  register_module("v_proj", v_proj_.emplace(config.d_model, width, false, input_std, generator));
-  if (config.dconv == DConvMode::separate) {
+  register_module("v_proj", v_proj_.emplace(d_model, width, false, input_std, generator));
+  if (options.dconv == DConvMode::separate) {
     register_module("q_dconv", q_dconv_.emplace(width));
     register_module("k_dconv", k_dconv_.emplace(width));
   }
-  if (config.dconv != DConvMode::none) register_module("v_dconv", v_dconv_.emplace(width));
-  register_module("o_proj", o_proj_.emplace(width, config.d_model, false,
+  if (options.dconv != DConvMode::none) register_module("v_dconv", v_dconv_.emplace(width));
+  register_module("o_proj", o_proj_.emplace(width, d_model, false,
                                             1.0 / std::sqrt(static_cast<double>(width)), generator));
 }
 

@@ -6,20 +6,20 @@
 
 namespace primer::nn {
 
-FeedForward::FeedForward(const ModelConfig& config, Generator& generator) : kind_(config.feed_forward) {
-  const double in_std = 1.0 / std::sqrt(static_cast<double>(config.d_model));
-  const double out_std = 1.0 / std::sqrt(static_cast<double>(config.d_ff));
+FeedForward::FeedForward(const FeedForwardOptions& options, Generator& generator) : kind_(options.kind) {
+  const double in_std = 1.0 / std::sqrt(static_cast<double>(options.d_model));
+  const double out_std = 1.0 / std::sqrt(static_cast<double>(options.d_ff));
   if (kind_ == FeedForwardKind::swiglu) {
     register_module("gate_proj",
-                    gate_proj_.emplace(config.d_model, config.d_ff, config.ffn_bias, in_std, generator));
+                    gate_proj_.emplace(options.d_model, options.d_ff, options.bias, in_std, generator));
     register_module("up_proj",
-                    up_proj_.emplace(config.d_model, config.d_ff, config.ffn_bias, in_std, generator));
+                    up_proj_.emplace(options.d_model, options.d_ff, options.bias, in_std, generator));
   } else {
     register_module("in_proj",
-                    in_proj_.emplace(config.d_model, config.d_ff, config.ffn_bias, in_std, generator));
+                    in_proj_.emplace(options.d_model, options.d_ff, options.bias, in_std, generator));
   }
   register_module("out_proj",
-                  out_proj_.emplace(config.d_ff, config.d_model, config.ffn_bias, out_std, generator));
+                  out_proj_.emplace(options.d_ff, options.d_model, options.bias, out_std, generator));
 }
 
 Variable FeedForward::operator()(const Variable& x) const {

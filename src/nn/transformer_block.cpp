@@ -4,12 +4,12 @@
 
 namespace primer::nn {
 
-TransformerBlock::TransformerBlock(const ModelConfig& config, Generator& generator)
-    : placement_(config.norm_placement),
-      attention_norm_(config.norm, config.d_model, config.norm_eps),
-      attention_(config, generator),
-      ffn_norm_(config.norm, config.d_model, config.norm_eps),
-      ffn_(config, generator) {
+TransformerBlock::TransformerBlock(const TransformerBlockOptions& options, Generator& generator)
+    : placement_(options.placement),
+      attention_norm_(options.norm, options.attention.d_model, options.norm_eps),
+      attention_(options.attention, generator),
+      ffn_norm_(options.norm, options.attention.d_model, options.norm_eps),
+      ffn_(options.feed_forward, generator) {
   register_module("attention_norm", attention_norm_);
   register_module("attention", attention_);
   register_module("ffn_norm", ffn_norm_);

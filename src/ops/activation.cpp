@@ -1,6 +1,7 @@
 #include "primer/ops/activation.h"
 
 #include "primer/autograd/record.h"
+#include "primer/backend/backend.h"
 #include "primer/backend/op_profiler.h"
 
 namespace primer::ops {

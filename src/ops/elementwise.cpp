@@ -17,7 +17,7 @@ Tensor scaled(const Tensor& x, double factor) {
   return out;
 }
 
-Tensor product(const Tensor& a, const Tensor& b) {
+Tensor elementwise_product(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty_like(a);
   kernels(a).multiply(a, b, out);
   return out;
@@ -60,8 +60,8 @@ Variable mul(const Variable& a, const Variable& b) {
   check_same_shape(a.value(), b.value(), "mul");
   const Tensor av = a.value().contiguous();
   const Tensor bv = b.value().contiguous();
-  return record(product(av, bv), "mul", {a, b}, [av, bv](const Tensor& g) {
-    return std::vector<Tensor>{product(g, bv), product(g, av)};
+  return record(elementwise_product(av, bv), "mul", {a, b}, [av, bv](const Tensor& g) {
+    return std::vector<Tensor>{elementwise_product(g, bv), elementwise_product(g, av)};
   });
 }
 

@@ -9,7 +9,7 @@ namespace primer::ops {
 namespace {
 
 // a b (+ bias), written as out_dtype (oneDNN accumulates in f32 whatever the operands).
-Tensor product(const Tensor& a, const Tensor& b, DType out_dtype, const Tensor& bias = Tensor()) {
+Tensor matrix_product(const Tensor& a, const Tensor& b, DType out_dtype, const Tensor& bias = Tensor()) {
   Shape shape = a.shape();
   shape.back() = b.size(-1);
   Tensor out = Tensor::empty(shape, out_dtype, a.device());
@@ -33,11 +33,12 @@ Variable matmul(const Variable& a, const Variable& b) {
   const Tensor bv = b.value();
   PRIMER_CHECK(av.dim() >= b.value().dim(), "matmul: a {} has fewer dimensions than b {}", av.describe(),
                bv.describe());
-  return record(product(av, bv, av.dtype()), "matmul", {a, b}, [av, bv](const Tensor& g) {
-    const Tensor grad_a = product(g, t(bv), av.dtype());
+  return record(matrix_product(av, bv, av.dtype()), "matmul", {a, b}, [av, bv](const Tensor& g) {
+    const Tensor grad_a = matrix_product(g, t(bv), av.dtype());
     // A 2-D b shared across a's batch collects its gradient over every row of the batch.
-    const Tensor grad_b = bv.dim() < av.dim() ? product(t(flatten_rows(av)), flatten_rows(g), bv.dtype())
-                                              : product(t(av), g, bv.dtype());
+    const Tensor grad_b = bv.dim() < av.dim()
+                              ? matrix_product(t(flatten_rows(av)), flatten_rows(g), bv.dtype())
+                              : matrix_product(t(av), g, bv.dtype());
     return std::vector<Tensor>{grad_a, grad_b};
   });
 }
@@ -55,7 +56,8 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   const Tensor wc = w.to(compute);
   Shape out_shape = x.shape();
   out_shape.back() = w.size(0);
-  const Tensor y = product(x2, t(wc), result, bias.defined() ? bias.value() : Tensor()).view(out_shape);
+  const Tensor y =
+      matrix_product(x2, t(wc), result, bias.defined() ? bias.value() : Tensor()).view(out_shape);
   return record(y, "linear", {x, weight, bias},
                 [x2, wc, compute, result, weight_dtype = w.dtype(), x_shape = x.shape(),
                  has_bias = bias.defined()](const Tensor& g) {
@@ -66,8 +68,8 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
                     backend_for(g2.device()).sum_rows(g2, grad_bias);
                   }
                   const Tensor gc = g2.to(compute);
-                  return std::vector<Tensor>{product(gc, wc, result).view(x_shape),
-                                             product(t(gc), x2, weight_dtype), grad_bias};
+                  return std::vector<Tensor>{matrix_product(gc, wc, result).view(x_shape),
+                                             matrix_product(t(gc), x2, weight_dtype), grad_bias};
                 });
 }
 

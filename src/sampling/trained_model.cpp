@@ -6,7 +6,7 @@
 
 #include "primer/config/config_node.h"
 #include "primer/core/logging.h"
-#include "primer/train/checkpoint.h"
+#include "primer/io/checkpoint_format.h"
 
 namespace primer::sampling {
 namespace fs = std::filesystem;
@@ -21,11 +21,12 @@ std::string file_bytes(const fs::path& path) {
 
 TrainedModel load_trained_model(const std::string& path, const std::string& tokenizer_path, Device device) {
   TrainedModel trained;
-  trained.checkpoint = train::CheckpointStore::resolve(path);
-  const std::string saved = train::CheckpointStore::saved_config(trained.checkpoint);
+  // resolve_checkpoint verified the checksums.
+  trained.checkpoint = resolve_checkpoint(path);
+  const std::string saved = read_checkpoint_state(trained.checkpoint).config_yaml;
   const ConfigNode root = ConfigNode::parse(saved, trained.checkpoint + "/state.json");
   trained.model = std::make_unique<LanguageModel>(read_model_config(root.section("model")));
-  train::CheckpointStore::load_weights(trained.checkpoint, *trained.model);
+  trained.model->load_weights(trained.checkpoint + "/" + kCheckpointWeights);
   trained.model->to(device);
 
   // RUN/checkpoints/step-N -> RUN/tokenizer.model

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "primer/backend/backend.h"
+#include "primer/tensor/device_transfers.h"
 
 namespace primer {
 
@@ -133,17 +133,17 @@ Tensor Tensor::to(Device device) const {
 
 void Tensor::copy_from(const Tensor& source) const {
   check_same_shape(*this, source, "copy");
-  // Between host and a device, the device's backend moves the data.
+  // Between host and a device, the device's transfers move the data.
   const Device mover = device().kind != DeviceKind::cpu ? device() : source.device();
   PRIMER_CHECK(device() == source.device() || device().kind == DeviceKind::cpu ||
                    source.device().kind == DeviceKind::cpu,
                "copy from {} to {}: copies between two devices go through the host", source.describe(),
                describe());
-  if (numel() > 0) backend_for(mover).copy(source, *this);
+  if (numel() > 0) transfers_for(mover.kind).copy(source, *this);
 }
 
 void Tensor::fill(double value) const {
-  if (numel() > 0) backend_for(device()).fill(*this, value);
+  if (numel() > 0) transfers_for(device().kind).fill(*this, value);
 }
 
 double Tensor::item() const {

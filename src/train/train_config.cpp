@@ -1,7 +1,5 @@
 #include "primer/train/train_config.h"
 
-#include "primer/backend/cuda_info.h"
-
 #include <map>
 
 namespace primer::train {
@@ -27,8 +25,7 @@ double probability(const ConfigNode& node, const std::string& key, double fallba
 
 }  // namespace
 
-TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides,
-                              DeviceCheck device_check) {
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
   ConfigNode root = ConfigNode::load_file(path);
   for (const std::string& assignment : overrides) root.apply_override(assignment);
   TrainConfig c;
@@ -49,13 +46,6 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   c.z_loss = non_negative(training, "z_loss", c.z_loss);
   c.device =
       training.choice<Device>("device", {{"cpu", Device::cpu()}, {"cuda", Device::cuda()}}, Device::cpu());
-  if (c.device.kind == DeviceKind::cuda && device_check == DeviceCheck::require_available) {
-    const CudaInfo cuda = cuda_info();
-    if (cuda.device_count == 0) {
-      training.fail("device", cuda.compiled ? "cuda: no GPU is visible (" + cuda.error + ")"
-                                            : "cuda: this build has no CUDA backend");
-    }
-  }
   c.precision = training.choice<Precision>(
       "precision", {{"fp32", Precision::fp32}, {"bf16", Precision::bf16}}, Precision::fp32);
 
@@ -112,6 +102,7 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   }
   root.reject_unknown_keys();
   c.resolved_yaml = root.dump();
+  c.source = path;
   return c;
 }
 

@@ -94,6 +94,11 @@ Trainer::Trainer(TrainConfig config)
       model_(std::make_unique<LanguageModel>(config_.model)),
       parameters_(model_->named_parameters()),
       checkpoints_(config_.run_directory, config_.keep_checkpoints) {
+  if (config_.device.kind == DeviceKind::cuda) {
+    const CudaInfo cuda = cuda_info();
+    PRIMER_CHECK(cuda.device_count > 0, "{}: training.device: cuda: {}", config_.source,
+                 cuda.compiled ? "no GPU is visible (" + cuda.error + ")" : "this build has no CUDA backend");
+  }
   PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
                dataset_.vocab_size, config_.model.vocab_size);

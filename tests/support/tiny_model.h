@@ -2,11 +2,26 @@
 // The small model configs the model, decoding and sampling tests share: every variant and position
 // scheme at a size that runs in milliseconds.
 #include <string>
+#include <vector>
 
 #include "primer/config/config_node.h"
 #include "primer/models/model_config.h"
+#include "primer/models/variants.h"
 
 namespace primer::testing {
+
+// Every variant's name, from the table the configs are read through.
+inline std::vector<std::string> variant_names() {
+  std::vector<std::string> names;
+  for (const Variant& variant : kVariants) names.emplace_back(variant.name);
+  return names;
+}
+
+// The variant's name as config files spell it ("transformer++" -> "transformer_pp").
+inline std::string file_name_of(std::string name) {
+  if (const auto plus = name.find("++"); plus != std::string::npos) name.replace(plus, 2, "_pp");
+  return name;
+}
 
 inline ModelConfig tiny_model_config(const std::string& variant, PositionKind position,
                                      std::int64_t max_seq_len = 12) {

@@ -109,8 +109,7 @@ std::string name_of(const ::testing::TestParamInfo<Decode::ParamType>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryVariantAndPosition, Decode,
-                         ::testing::Combine(::testing::Values("vanilla", "gelu", "transformer++", "primer_ez",
-                                                              "primer"),
+                         ::testing::Combine(::testing::ValuesIn(testing::variant_names()),
                                             ::testing::Values(PositionKind::t5_bias, PositionKind::rotary,
                                                               PositionKind::learned, PositionKind::none)),
                          name_of);

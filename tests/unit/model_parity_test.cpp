@@ -16,6 +16,7 @@
 #include "primer/models/language_model.h"
 #include "primer/tensor/random.h"
 #include "temporary.h"
+#include "tiny_model.h"
 
 #ifndef PRIMER_SOURCE_DIR
 #error "PRIMER_SOURCE_DIR must point at the repository"
@@ -74,7 +75,7 @@ nlohmann::json to_json(const ModelConfig& c) {
 
 std::vector<ParityCase> all_cases() {
   std::vector<ParityCase> cases;
-  for (const char* variant : {"vanilla", "gelu", "transformer++", "primer_ez", "primer"}) {
+  for (const std::string& variant : testing::variant_names()) {
     for (PositionKind position :
          {PositionKind::t5_bias, PositionKind::rotary, PositionKind::learned, PositionKind::none}) {
       cases.push_back({variant, position});

@@ -31,13 +31,13 @@ ModelConfig tiny(const std::string& variant, PositionKind position) {
 }
 
 TEST(LanguageModel, AnalyticParameterCountMatchesTheBuiltModel) {
-  for (const char* variant : {"vanilla", "gelu", "transformer++", "primer_ez", "primer"}) {
+  for (const std::string& variant : testing::variant_names()) {
     for (PositionKind position :
          {PositionKind::t5_bias, PositionKind::rotary, PositionKind::learned, PositionKind::none}) {
       for (bool tied : {true, false}) {
         ModelConfig c = tiny(variant, position);
         c.tie_embeddings = tied;
-        SCOPED_TRACE(std::string(variant) + " " + to_string(position) + (tied ? " tied" : " untied"));
+        SCOPED_TRACE(variant + " " + to_string(position) + (tied ? " tied" : " untied"));
         EXPECT_EQ(model_stats(c).parameters, LanguageModel(c).parameter_count());
       }
     }
@@ -47,9 +47,9 @@ TEST(LanguageModel, AnalyticParameterCountMatchesTheBuiltModel) {
 TEST(LanguageModel, PaperConfigsHaveThePaperSizes) {
   const std::pair<const char*, double> sizes[] = {{"lm1b_35m", 35e6}, {"c4_110m", 110e6}, {"c4_500m", 537e6}};
   for (const auto& [prefix, expected] : sizes) {
-    for (const char* variant : {"vanilla", "gelu", "transformer_pp", "primer_ez", "primer"}) {
-      const std::string path =
-          std::string(PRIMER_SOURCE_DIR) + "/configs/" + prefix + "_" + variant + ".yaml";
+    for (const std::string& variant : testing::variant_names()) {
+      const std::string path = std::string(PRIMER_SOURCE_DIR) + "/configs/" + prefix + "_" +
+                               testing::file_name_of(variant) + ".yaml";
       SCOPED_TRACE(path);
       const double parameters = static_cast<double>(model_stats(load_model_config(path)).parameters);
       EXPECT_NEAR(parameters / expected, 1.0, 0.02);

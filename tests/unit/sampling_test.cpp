@@ -93,7 +93,7 @@ class Generation : public ::testing::Test {
 };
 
 TEST_F(Generation, GreedyWithTheCacheEqualsFullRecompute) {
-  for (const char* variant : {"vanilla", "transformer++", "primer_ez", "primer"}) {
+  for (const std::string& variant : testing::variant_names()) {
     SCOPED_TRACE(variant);
     const LanguageModel m = model(variant, PositionKind::t5_bias);
     GenerationOptions options{.sampling = {.temperature = 0.0}, .max_new_tokens = 15};

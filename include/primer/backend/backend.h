@@ -8,11 +8,11 @@
 #include <memory>
 #include <string>
 
+#include "primer/backend/activation_kind.h"
+#include "primer/tensor/device_transfers.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer {
-
-enum class Activation { relu, squared_relu, gelu_tanh, silu };
 
 // One AdamW step as PyTorch defines it (decoupled weight decay, bias-corrected moments); step >= 1.
 struct AdamWStep {
@@ -63,16 +63,14 @@ class DeviceSpan {
   virtual double elapsed_ms() = 0;
 };
 
-class Backend : public OptimizerKernels {
+// copy and fill come from DeviceTransfers (tensor/device_transfers.h): the registry makes each backend
+// its device's transfers.
+class Backend : public OptimizerKernels, public DeviceTransfers {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   // CPU: a wall clock (kernels run synchronously); CUDA: a pair of events on the backend's stream.
   virtual std::unique_ptr<DeviceSpan> begin_span() = 0;
-
-  // Equal shapes; any strides; converts between dtypes.
-  virtual void copy(const Tensor& source, const Tensor& destination) = 0;
-  virtual void fill(const Tensor& destination, double value) = 0;
 
   // out = alpha * a + beta * b. out may alias a or b (accumulation is add_scaled(g, 1, dg, 1, g)).
   virtual void add_scaled(const Tensor& a, double alpha, const Tensor& b, double beta, const Tensor& out) = 0;
@@ -145,8 +143,8 @@ class Backend : public OptimizerKernels {
                                       const Tensor& lse, double z_loss, const Tensor& grad_logits) = 0;
 };
 
-// The backend that owns a device's kernels. CPU is always present; others register when built.
+// The backend that owns a device's kernels: the CPU's always, CUDA's in a build with CUDA
+// (backend_registry.cpp lists them).
 Backend& backend_for(Device device);
-void register_backend(DeviceKind kind, Backend* backend);
 
 }  // namespace primer

@@ -6,16 +6,15 @@
 #include <string>
 
 #include "primer/config/config_node.h"
+#include "primer/nn/transformer_block.h"
 
 namespace primer {
 
-enum class FeedForwardKind { relu, gelu, swiglu, squared_relu };
-enum class NormKind { layer_norm, rms_norm };
-// pre: x + f(norm(x)) everywhere. primer: attention pre-norm, feed-forward post-norm x + norm(ffn(x)).
-enum class NormPlacement { pre, primer };
-// Causal depthwise convolutions after the projections: none; one per Q, K, V (Primer-EZ); shared Q/K
-// representation, K = dconv(W x) and Q = K M, plus V's own (full Primer).
-enum class DConvMode { none, separate, shared_qk };
+// The layers' switches, which the model section sets by name.
+using nn::DConvMode;
+using nn::FeedForwardKind;
+using nn::NormKind;
+using nn::NormPlacement;
 enum class PositionKind { t5_bias, rotary, learned, none };
 
 struct ModelConfig {
@@ -45,7 +44,8 @@ struct ModelConfig {
   std::int64_t init_seed = 0;
 
   std::int64_t qkv_width() const { return num_heads * head_dim; }
-  double attention_scale() const;  // the factor applied to q.k in the attention op
+  // What each transformer block is built from.
+  nn::TransformerBlockOptions block_options() const;
 };
 
 // Reads and validates a `model:` section; errors name the file, line and key.

@@ -1,5 +1,5 @@
 #pragma once
-// Causal multi-head attention, in the three forms the model zoo needs (ModelConfig::dconv):
+// Causal multi-head attention, in the three forms the model zoo needs (AttentionOptions::dconv):
 //  none       q, k, v = x Wq, x Wk, x Wv
 //  separate   Multi-DConv-Head Attention (Primer-EZ): a causal depthwise convolution after each projection
 //  shared_qk  full Primer: k = dconv(x Wqk), q = k M, v = dconv(x Wv)
@@ -14,6 +14,20 @@ namespace primer::nn {
 // What one layer keeps of one sequence between decoding steps: keys and values as attention reads them
 // (after the convolutions and rotary), and for MDHA the pre-convolution projections of the last two
 // positions, one [1, 2, width] tensor per convolution, since each new position's convolution needs them.
+// Causal depthwise convolutions after the projections: none; one per Q, K, V (Primer-EZ); a shared Q/K
+// representation, K = dconv(W x) and Q = K M, plus V's own (full Primer).
+enum class DConvMode { none, separate, shared_qk };
+
+struct AttentionOptions {
+  std::int64_t d_model = 0;
+  std::int64_t heads = 0;
+  std::int64_t head_dim = 0;
+  DConvMode dconv = DConvMode::none;
+  // true: 1/sqrt(head_dim) folded into the query's initial weights (Mesh-TF), logits unscaled.
+  bool fold_scale = true;
+  std::optional<double> rotary_base;  // rotary embeddings on Q and K when set
+};
+
 struct AttentionCache {
   Tensor keys, values;  // [1, capacity, H, D]; positions 0 .. length-1 are filled
   std::vector<Tensor> conv_history;
@@ -21,7 +35,7 @@ struct AttentionCache {
 
 class Attention : public Module {
  public:
-  Attention(const ModelConfig& config, Generator& generator);
+  Attention(const AttentionOptions& options, Generator& generator);
   // x: [B, T, d_model]; position_bias: [H, T, T] or undefined. Returns [B, T, d_model].
   Variable operator()(const Variable& x, const Variable& position_bias) const;
 

@@ -7,9 +7,18 @@
 
 namespace primer::nn {
 
+enum class FeedForwardKind { relu, gelu, swiglu, squared_relu };
+
+struct FeedForwardOptions {
+  FeedForwardKind kind = FeedForwardKind::squared_relu;
+  std::int64_t d_model = 0;
+  std::int64_t d_ff = 0;
+  bool bias = true;
+};
+
 class FeedForward : public Module {
  public:
-  FeedForward(const ModelConfig& config, Generator& generator);
+  FeedForward(const FeedForwardOptions& options, Generator& generator);
   Variable operator()(const Variable& x) const;
 
  private:

@@ -2,11 +2,12 @@
 // The small layers every model is built from: Linear, Norm (LayerNorm or RMSNorm), Embedding and the
 // causal depthwise convolution of Multi-DConv-Head Attention. Initialisation follows Mesh-TF, the code
 // the Primer paper used (docs/models.md).
-#include "primer/models/model_config.h"
 #include "primer/nn/module.h"
 #include "primer/tensor/random.h"
 
 namespace primer::nn {
+
+enum class NormKind { layer_norm, rms_norm };
 
 // y = x W^T (+ b), W: [out, in] drawn from N(0, init_std^2); b starts at 0.
 class Linear : public Module {

@@ -7,9 +7,20 @@
 
 namespace primer::nn {
 
+// pre: x + f(norm(x)) everywhere. primer: attention pre-norm, feed-forward post-norm x + norm(ffn(x)).
+enum class NormPlacement { pre, primer };
+
+struct TransformerBlockOptions {
+  NormKind norm = NormKind::layer_norm;
+  NormPlacement placement = NormPlacement::pre;
+  double norm_eps = 1e-6;
+  AttentionOptions attention;
+  FeedForwardOptions feed_forward;
+};
+
 class TransformerBlock : public Module {
  public:
-  TransformerBlock(const ModelConfig& config, Generator& generator);
+  TransformerBlock(const TransformerBlockOptions& options, Generator& generator);
   Variable operator()(const Variable& x, const Variable& position_bias) const;
   // The same layer continuing cached sequences (Attention::extend).
   Variable extend(const Variable& x, const std::vector<AttentionCache*>& caches,

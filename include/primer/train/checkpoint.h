@@ -1,8 +1,7 @@
 #pragma once
-// Checkpoints: RUN/checkpoints/step-NNNNNNNN/ holding model.safetensors, optimizer.safetensors and
-// state.json (step, data-loader position, the resolved config, the CRC-32 of each file). A checkpoint is
-// written into a temporary directory and renamed when complete, so a crash, a signal or a full disk
-// leaves the previous ones intact; only the newest `keep` are kept.
+// A run's checkpoints (the format: io/checkpoint_format.h). A checkpoint is written into a temporary
+// directory and renamed when complete, so a crash, a signal or a full disk leaves the previous ones
+// intact; only the newest `keep` are kept.
 #include <optional>
 #include <string>
 
@@ -28,14 +27,6 @@ class CheckpointStore {
   std::optional<std::string> latest_valid() const;
   // Restores model and optimizer; errors (shape mismatches, missing tensors) name the checkpoint.
   static TrainingState load(const std::string& checkpoint, LanguageModel& model, Optimizer& optimizer);
-
-  // For reading a trained model (sampling, evaluation): `path` is a checkpoint directory, or a run
-  // directory, meaning its newest valid checkpoint. Errors say what `path` lacks.
-  static std::string resolve(const std::string& path);
-  // The resolved config YAML the run saved with the checkpoint.
-  static std::string saved_config(const std::string& checkpoint);
-  // The weights only, after checking the checkpoint's checksums.
-  static void load_weights(const std::string& checkpoint, LanguageModel& model);
 
  private:
   std::string directory_;

@@ -41,17 +41,15 @@ struct TrainConfig {
   double peak_tflops = 0.0;  // for the MFU estimate; 0: matmul_peak() (measured on a CPU)
   bool profile = false;  // time every op (also PRIMER_PROFILE=1); the table goes to the log and profile.txt
   std::string resolved_yaml;  // the config as read, overrides applied
+  std::string source;         // the file it was read from
 
   std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }
   DType matmul_dtype() const { return precision == Precision::bf16 ? DType::bf16 : DType::f32; }
 };
 
-// Whether loading a config requires its training.device to exist here (a dry run plans for another
-// machine).
-enum class DeviceCheck { require_available, skip };
-
-// Loads `path`, applies each "section.key=value" override, reads and validates every section.
-TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {},
-                              DeviceCheck device_check = DeviceCheck::require_available);
+// Loads `path`, applies each "section.key=value" override, reads and validates every section. Reading
+// touches no device: whether training.device exists here is the trainer's question (a dry run plans for
+// another machine).
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 }  // namespace primer::train
