@@ -1,6 +1,8 @@
 // primer-train --config configs/X.yaml [--set section.key=value]... [--resume | --dry-run]
 // Trains the model the config describes on its dataset; see docs/training.md. --dry-run validates the
 // config and prints the plan (sizes, batch, FLOPs, memory per device, checkpoints) without reading data.
+// Exit status: 0 when the run is complete, 128 + N when signal N stopped it (after a checkpoint), 1 on an
+// error.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -29,13 +31,19 @@ int main(int argc, char** argv) {
     }
     primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides));
     const primer::train::TrainResult result = trainer.run(resume);
+    if (result.interrupted) {
+      // 128 + the signal, as a shell reports a process the signal ended: a scheduler sees an unfinished
+      // run and can requeue it with --resume.
+      primer::log().info("interrupted at step {} by signal {}; checkpoint {}", result.last_step,
+                         result.stop_signal, result.checkpoint);
+      return 128 + result.stop_signal;
+    }
     if (result.steps_run == 0) {
       primer::log().info("the run was already complete at step {}; raise training.steps to train further",
                          result.last_step);
     } else {
-      primer::log().info("done at step {}: train loss {:.4f}, validation loss {:.4f}{}", result.last_step,
-                         result.train_loss, result.validation_loss,
-                         result.interrupted ? " (interrupted)" : "");
+      primer::log().info("done at step {}: train loss {:.4f}, validation loss {:.4f}", result.last_step,
+                         result.train_loss, result.validation_loss);
     }
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {

@@ -16,6 +16,7 @@
 #include "primer/backend/op_profiler.h"
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
+#include "primer/io/checkpoint_format.h"
 #include "primer/models/model_stats.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
@@ -173,7 +174,20 @@ TrainResult Trainer::run(bool resume) {
       loader_->restore(state.loader);
       log().info("resumed from {} at step {}", *checkpoint, state.step);
     } else {
-      log().info("no usable checkpoint in {}: starting at step 0", config_.run_directory);
+      // Checkpoints that all fail their checks are a broken run, not a new one: starting over would
+      // silently throw a requeued job's progress away.
+      const std::vector<std::string> broken =
+          checkpoints_newest_first(config_.run_directory + "/checkpoints");
+      if (!broken.empty()) {
+        std::string reasons;
+        for (const std::string& checkpoint : broken)
+          reasons += fmt::format("\n  {}: {}", checkpoint, checkpoint_problem(checkpoint));
+        throw TrainingError(
+            fmt::format("--resume: no checkpoint in {}/checkpoints is usable:{}\nRepair or "
+                        "remove them to start over.",
+                        config_.run_directory, reasons));
+      }
+      log().info("no checkpoint in {}: starting at step 0", config_.run_directory);
     }
   }
   fs::create_directories(config_.run_directory);
@@ -256,6 +270,7 @@ TrainResult Trainer::run(bool resume) {
     if (signal != 0) {
       log().warn("stopped by signal {} after step {}; resume with --resume", signal, step);
       result.interrupted = true;
+      result.stop_signal = signal;
       break;
     }
   }

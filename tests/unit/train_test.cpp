@@ -313,6 +313,26 @@ TEST_F(TrainerTest, NonFiniteLossStopsWithoutTouchingCheckpoints) {
   EXPECT_EQ(entries, 1) << "only the step-4 checkpoint may exist";
 }
 
+// A requeued job whose checkpoints are all broken must not quietly start over at step 0.
+TEST_F(TrainerTest, ResumingOverOnlyBrokenCheckpointsStopsAndNamesEach) {
+  Trainer(load_train_config(write_config("broken"))).run(false);
+  const std::string checkpoints = temporary_path("broken") + "/checkpoints";
+  std::ofstream(checkpoints + "/step-00000008/model.safetensors", std::ios::app) << "garbage";
+  fs::remove(checkpoints + "/step-00000004/optimizer.safetensors");
+  try {
+    Trainer(load_train_config(write_config("broken"))).run(true);
+    ADD_FAILURE() << "resumed over broken checkpoints";
+  } catch (const TrainingError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("step-00000008: model.safetensors does not match its checksum"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("step-00000004: no optimizer.safetensors"), std::string::npos) << message;
+  }
+  // No checkpoints at all is a fresh start.
+  fs::remove_all(checkpoints);
+  EXPECT_EQ(Trainer(load_train_config(write_config("broken"))).run(true).last_step, 8);
+}
+
 TEST_F(TrainerTest, SignalWritesACheckpointAndStopsCleanly) {
   Trainer trainer(load_train_config(write_config("signalled"), {"training.steps=100000"}));
   std::thread sender([] {
@@ -322,6 +342,7 @@ TEST_F(TrainerTest, SignalWritesACheckpointAndStopsCleanly) {
   const TrainResult result = trainer.run(false);
   sender.join();
   EXPECT_TRUE(result.interrupted);
+  EXPECT_EQ(result.stop_signal, SIGINT);
   EXPECT_LT(result.last_step, 100000);
   EXPECT_EQ(result.checkpoint,
             temporary_path("signalled") + fmt::format("/checkpoints/step-{:08}", result.last_step));

@@ -21,6 +21,7 @@ struct TrainResult {
   double train_loss = 0.0;       // the last step's cross-entropy (its z-loss term not included)
   double validation_loss = 0.0;  // the last evaluation's
   bool interrupted = false;      // stopped by a signal (a checkpoint was written)
+  int stop_signal = 0;           // which one
   std::string checkpoint;        // the last one written
 };
 
@@ -32,7 +33,8 @@ class TrainingError : public Error {
 class Trainer {
  public:
   explicit Trainer(TrainConfig config);
-  // With resume, continues from the newest valid checkpoint of the run directory, if any.
+  // With resume, continues from the newest valid checkpoint of the run directory; with none at all it
+  // starts at step 0, and with only broken ones it stops with an error listing each and why.
   TrainResult run(bool resume);
   const LanguageModel& model() const { return *model_; }
 
