@@ -71,6 +71,7 @@ DatasetInfo open_dataset(const std::string& directory) {
     }
     std::sort(info.train_shards.begin(), info.train_shards.end());
     std::sort(info.validation_shards.begin(), info.validation_shards.end());
+    info.validation_bytes = meta.at("validation").value("bytes", std::int64_t{0});
     const auto expected_train = meta.at("train").at("shards").get<std::size_t>();
     const auto expected_validation = meta.at("validation").at("shards").get<std::size_t>();
     PRIMER_CHECK(

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "primer/autograd/grad_mode.h"
 #include "primer/backend/cuda_info.h"
 #include "primer/backend/matmul_peak.h"
 #include "primer/backend/op_profiler.h"
@@ -21,6 +20,7 @@
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
 #include "primer/ops/matmul_precision.h"
+#include "primer/train/evaluation.h"
 
 namespace primer::train {
 namespace {
@@ -81,12 +81,6 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-std::int64_t counted_targets(const Tensor& targets) {
-  std::int64_t count = 0;
-  for (const std::int32_t t : targets.to_vector<std::int32_t>()) count += t >= 0;
-  return count;
-}
-
 }  // namespace
 
 Trainer::Trainer(TrainConfig config)
@@ -141,22 +135,11 @@ double Trainer::train_step(std::int64_t step) {
 }
 
 double Trainer::evaluate() {
-  const NoGradGuard no_grad;
-  const ops::MatmulPrecisionScope precision(config_.matmul_dtype());
-  validation_->reset();
-  double weighted_loss = 0.0;
-  std::int64_t targets = 0;
-  data::Batch batch;
-  for (std::int64_t b = 0;
-       validation_->next(batch) && (config_.eval_batches == 0 || b < config_.eval_batches); ++b) {
-    const std::int64_t counted = counted_targets(batch.targets);
-    if (counted == 0) continue;
-    weighted_loss +=
-        model_->loss(batch.inputs, batch.targets, 0.0).value().item() * static_cast<double>(counted);
-    targets += counted;
+  try {
+    return train::evaluate(*model_, *validation_, config_.eval_batches, config_.matmul_dtype()).loss;
+  } catch (const Error& error) {
+    PRIMER_FAIL("{}: the validation split: {}", config_.data_directory, error.what());
   }
-  PRIMER_CHECK(targets > 0, "{}: the validation split has nothing to predict", config_.data_directory);
-  return weighted_loss / static_cast<double>(targets);
 }
 
 TrainResult Trainer::run(bool resume) {

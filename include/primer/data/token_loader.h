@@ -37,6 +37,7 @@ struct DatasetInfo {
   std::string tokenizer;  // the SentencePiece model the shards were encoded with; empty if not kept
   std::vector<std::string> train_shards;
   std::vector<std::string> validation_shards;
+  std::int64_t validation_bytes = 0;  // UTF-8 bytes of the validation documents (bits per byte)
 };
 
 // Reads meta.json and lists the shards; errors name the directory and what is missing.
