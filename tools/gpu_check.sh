@@ -2,7 +2,8 @@
 # Everything the CUDA backend must show on a GPU, in one prepared run that fits a short lease.
 #   tools/gpu_check.sh prepare   here (no GPU needed): release build for sm_90, the programs and their
 #                                non-CUDA libraries, a small tokenized dataset, packed into
-#                                .device/build.tar.xz (carry .device; about 20 MB)
+#                                .device/build.tar.xz (11 MB; the device tool's run carries
+#                                [".device/build.tar.xz"]: unpacked it would pass the 64 MiB limit)
 #   tools/gpu_check.sh run       on the GPU host, from the repository root: unpacks, then runs each step
 #                                under its own timeout, keeps going when one fails, and writes every log
 #                                and a summary under $OUT (or .device/out): summary.txt, the per-op
@@ -38,6 +39,7 @@ prepare() {
     --input tests/data/moby_dick_200k.txt --output "$bundle/data/moby" --validation-fraction 0.05 >/dev/null
   tar -C .device -cJf "$archive" build
   du -sh "$bundle" "$archive"
+  rm -rf "$bundle"
 }
 
 out=${OUT:-.device/out}
