@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # primer-eval gives the trainer's validation loss on the same tokens, and bits per byte of any text.
 # Usage: eval_cli_test.sh BIN_DIR TOKENIZER.model TEXT REPOSITORY
-set -euo pipefail
-bin=$1 tokenizer=$2 text=$3 repo=$4
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$bin/primer-data" encode --tokenizer "$tokenizer" --input "$text" --output "$work/data" \
-  --validation-fraction 0.05 >/dev/null 2>&1
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_setup.sh"
 "$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml" --set data.directory="$work/data" \
   --set checkpoint.directory="$work/run" --set training.steps=30 --set eval.every=30 >/dev/null 2>&1
 trained=$(sed -nE 's/.*"validation_loss":([0-9.e+-]+).*/\1/p' "$work/run/metrics.jsonl" | tail -1)

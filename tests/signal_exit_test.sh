@@ -2,12 +2,7 @@
 # primer-train stopped by SIGTERM (what Slurm sends before preemption) writes a checkpoint and exits with
 # 128 + 15 = 143, so a scheduler sees an unfinished run; --resume then continues from that checkpoint.
 # Usage: signal_exit_test.sh BIN_DIR TOKENIZER.model TEXT REPOSITORY
-set -euo pipefail
-bin=$1 tokenizer=$2 text=$3 repo=$4
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$bin/primer-data" encode --tokenizer "$tokenizer" --input "$text" --output "$work/data" \
-  --validation-fraction 0.05 >/dev/null 2>&1
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_setup.sh"
 train=("$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml" --set data.directory="$work/data"
   --set checkpoint.directory="$work/run" --set checkpoint.every=100000 --set eval.every=100000
   --set eval.batches=1 --set logging.every=1)
