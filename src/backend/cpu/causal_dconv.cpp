@@ -1,4 +1,7 @@
 // Multi-DConv-Head Attention's causal depthwise convolution of width 3 along time.
+#include <algorithm>
+#include <array>
+
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/kernel_support.h"
 
@@ -68,12 +71,32 @@ void CpuBackend::causal_dconv_backward(const Tensor& grad_y, const Tensor& x, co
         }
       }
     }
-    for (std::int64_t tap = 0; tap < kTaps; ++tap) {
-      column_reduce(batch * time, channels, grad_weight.data<T>() + tap * channels,
-                    [&](std::int64_t n, std::int64_t c) {
-                      const std::int64_t t = n % time;
-                      return t >= tap ? S(pdy[n * channels + c]) * S(px[(n - tap) * channels + c]) : S(0);
-                    });
+    // The taps' gradients in one pass over the rows: per column block, each tap's sum runs over the rows
+    // in order, in double, as column_reduce does, so the result does not depend on the thread count.
+    constexpr std::int64_t kBlock = 32;
+    const std::int64_t rows = batch * time;
+    const std::int64_t blocks = (channels + kBlock - 1) / kBlock;
+    T* pdw = grad_weight.data<T>();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t block = 0; block < blocks; ++block) {
+      const std::int64_t begin = block * kBlock;
+      const std::int64_t width = std::min(kBlock, channels - begin);
+      std::array<std::array<double, kBlock>, kTaps> sums{};
+      for (std::int64_t n = 0; n < rows; ++n) {
+        const std::int64_t taps = std::min<std::int64_t>(kTaps, n % time + 1);
+        const T* dy = pdy + n * channels + begin;
+        for (std::int64_t tap = 0; tap < taps; ++tap) {
+          const T* xs = px + (n - tap) * channels + begin;
+          for (std::int64_t j = 0; j < width; ++j)
+            sums[static_cast<std::size_t>(tap)][static_cast<std::size_t>(j)] +=
+                static_cast<double>(S(dy[j]) * S(xs[j]));
+        }
+      }
+      for (std::int64_t tap = 0; tap < kTaps; ++tap) {
+        for (std::int64_t j = 0; j < width; ++j)
+          pdw[tap * channels + begin + j] =
+              static_cast<T>(sums[static_cast<std::size_t>(tap)][static_cast<std::size_t>(j)]);
+      }
     }
   });
 }
