@@ -1,6 +1,7 @@
 // Pointwise activations (ReLU, squared ReLU, tanh-GELU, SiLU) and the SwiGLU gate.
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/kernel_support.h"
@@ -25,29 +26,38 @@ struct GeluTanh {
   }
 };
 
-template <class S>
-S activate(Activation kind, S x) {
-  switch (kind) {
-    case Activation::relu: return x > S(0) ? x : S(0);
-    case Activation::squared_relu: return x > S(0) ? x * x : S(0);
-    case Activation::gelu_tanh: return GeluTanh<S>::value(x);
-    case Activation::silu: return x * sigmoid(x);
-  }
-  return x;
+// The activation is a template argument, so each loop below compiles to its own straight-line code
+// (the element-wise ones vectorise) instead of branching on the kind at every element.
+template <Activation K, class S>
+S activate(S x) {
+  if constexpr (K == Activation::relu) return x > S(0) ? x : S(0);
+  if constexpr (K == Activation::squared_relu) return x > S(0) ? x * x : S(0);
+  if constexpr (K == Activation::gelu_tanh) return GeluTanh<S>::value(x);
+  if constexpr (K == Activation::silu) return x * sigmoid(x);
 }
 
-template <class S>
-S activate_derivative(Activation kind, S x) {
-  switch (kind) {
-    case Activation::relu: return x > S(0) ? S(1) : S(0);
-    case Activation::squared_relu: return x > S(0) ? S(2) * x : S(0);
-    case Activation::gelu_tanh: return GeluTanh<S>::derivative(x);
-    case Activation::silu: {
-      const S s = sigmoid(x);
-      return s * (S(1) + x * (S(1) - s));
-    }
+template <Activation K, class S>
+S activate_derivative(S x) {
+  if constexpr (K == Activation::relu) return x > S(0) ? S(1) : S(0);
+  if constexpr (K == Activation::squared_relu) return x > S(0) ? S(2) * x : S(0);
+  if constexpr (K == Activation::gelu_tanh) return GeluTanh<S>::derivative(x);
+  if constexpr (K == Activation::silu) {
+    const S s = sigmoid(x);
+    return s * (S(1) + x * (S(1) - s));
   }
-  return S(1);
+}
+
+// Calls body with std::integral_constant<Activation, kind>.
+template <class Body>
+void dispatch_activation(Activation kind, Body&& body) {
+  switch (kind) {
+    case Activation::relu: return body(std::integral_constant<Activation, Activation::relu>{});
+    case Activation::squared_relu:
+      return body(std::integral_constant<Activation, Activation::squared_relu>{});
+    case Activation::gelu_tanh: return body(std::integral_constant<Activation, Activation::gelu_tanh>{});
+    case Activation::silu: return body(std::integral_constant<Activation, Activation::silu>{});
+  }
+  PRIMER_FAIL("unknown activation {}", static_cast<int>(kind));
 }
 
 }  // namespace
@@ -61,8 +71,11 @@ void CpuBackend::activation_forward(Activation kind, const Tensor& x, const Tens
     const T* px = x.data<T>();
     T* py = y.data<T>();
     const std::int64_t count = x.numel();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) py[i] = static_cast<T>(activate(kind, S(px[i])));
+    dispatch_activation(kind, [&](auto activation) {
+      constexpr Activation K = decltype(activation)::value;
+#pragma omp parallel for simd schedule(static)
+      for (std::int64_t i = 0; i < count; ++i) py[i] = static_cast<T>(activate<K>(S(px[i])));
+    });
   });
 }
 
@@ -78,10 +91,12 @@ void CpuBackend::activation_backward(Activation kind, const Tensor& x, const Ten
     const T* pdy = grad_y.data<T>();
     T* pdx = grad_x.data<T>();
     const std::int64_t count = x.numel();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) {
-      pdx[i] = static_cast<T>(S(pdy[i]) * activate_derivative(kind, S(px[i])));
-    }
+    dispatch_activation(kind, [&](auto activation) {
+      constexpr Activation K = decltype(activation)::value;
+#pragma omp parallel for simd schedule(static)
+      for (std::int64_t i = 0; i < count; ++i)
+        pdx[i] = static_cast<T>(S(pdy[i]) * activate_derivative<K>(S(px[i])));
+    });
   });
 }
 
@@ -98,7 +113,7 @@ void CpuBackend::swiglu_forward(const Tensor& gate, const Tensor& up, const Tens
     const std::int64_t count = gate.numel();
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i)
-      py[i] = static_cast<T>(activate(Activation::silu, S(pg[i])) * S(pu[i]));
+      py[i] = static_cast<T>(activate<Activation::silu>(S(pg[i])) * S(pu[i]));
   });
 }
 
@@ -119,8 +134,8 @@ void CpuBackend::swiglu_backward(const Tensor& gate, const Tensor& up, const Ten
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
       const S g = S(pg[i]);
-      pdg[i] = static_cast<T>(S(pdy[i]) * S(pu[i]) * activate_derivative(Activation::silu, g));
-      pdu[i] = static_cast<T>(S(pdy[i]) * activate(Activation::silu, g));
+      pdg[i] = static_cast<T>(S(pdy[i]) * S(pu[i]) * activate_derivative<Activation::silu>(g));
+      pdu[i] = static_cast<T>(S(pdy[i]) * activate<Activation::silu>(g));
     }
   });
 }
