@@ -17,6 +17,7 @@
 #include "primer/io/checkpoint_format.h"
 #include "primer/sampling/trained_model.h"
 #include "primer/train/evaluation.h"
+#include "primer/train/train_config.h"
 
 namespace {
 
@@ -79,13 +80,11 @@ int main(int argc, char** argv) {
     const primer::Device device = device_name == "cuda" ? primer::Device::cuda() : primer::Device::cpu();
     const primer::sampling::TrainedModel trained =
         primer::sampling::load_trained_model(checkpoint, "", device);
-    // The window and batch the run evaluated with, unless asked otherwise.
-    const primer::CheckpointState state = primer::read_checkpoint_state(trained.checkpoint);
-    const primer::ConfigNode run =
-        primer::ConfigNode::parse(state.config_yaml, trained.checkpoint + "/state.json");
-    if (seq_len == 0) seq_len = run.section("data").get_or<std::int64_t>("seq_len", 128);
-    if (batch_size == 0) batch_size = run.section("training").get_or<std::int64_t>("batch_size", 16);
-    const bool bf16 = run.section("training").get_or<std::string>("precision", "fp32") == "bf16";
+    // The window, batch and precision the run evaluated with, unless asked otherwise.
+    const primer::train::TrainConfig run = primer::train::read_train_config(primer::ConfigNode::parse(
+        primer::read_checkpoint_state(trained.checkpoint).config_yaml, trained.checkpoint + "/state.json"));
+    if (seq_len == 0) seq_len = run.seq_len;
+    if (batch_size == 0) batch_size = run.batch_size;
 
     std::unique_ptr<EncodedText> encoded;
     HeldOut held_out;
@@ -100,8 +99,8 @@ int main(int argc, char** argv) {
                   fmt::format("the validation split of {}", data_directory)};
     }
     primer::data::ValidationLoader loader(held_out.shards, seq_len, batch_size);
-    const primer::train::Evaluation result = primer::train::evaluate(
-        *trained.model, loader, batches, bf16 ? primer::DType::bf16 : primer::DType::f32);
+    const primer::train::Evaluation result =
+        primer::train::evaluate(*trained.model, loader, batches, run.matmul_dtype());
     const bool whole = batches == 0 || batches * batch_size >= loader.windows();
     fmt::print("checkpoint      {}\n", trained.checkpoint);
     fmt::print("text            {}\n", held_out.description);

@@ -28,6 +28,10 @@ double probability(const ConfigNode& node, const std::string& key, double fallba
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
   ConfigNode root = ConfigNode::load_file(path);
   for (const std::string& assignment : overrides) root.apply_override(assignment);
+  return read_train_config(root);
+}
+
+TrainConfig read_train_config(const ConfigNode& root) {
   TrainConfig c;
   c.model = read_model_config(root.section("model"));
 
@@ -102,7 +106,7 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   }
   root.reject_unknown_keys();
   c.resolved_yaml = root.dump();
-  c.source = path;
+  c.source = root.source();
   return c;
 }
 

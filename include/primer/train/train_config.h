@@ -51,5 +51,7 @@ struct TrainConfig {
 // touches no device: whether training.device exists here is the trainer's question (a dry run plans for
 // another machine).
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same from a parsed document (a run's saved config, say).
+TrainConfig read_train_config(const ConfigNode& root);
 
 }  // namespace primer::train
