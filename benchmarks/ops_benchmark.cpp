@@ -10,7 +10,8 @@
 #include <map>
 #include <string>
 
-#include "primer/backend/backend.h"
+#include "ops/cross_entropy/cross_entropy_kernels.h"
+#include "primer/ops/linear.h"
 #include "primer/tensor/random.h"
 
 namespace {
@@ -47,9 +48,8 @@ void onednn_matmul(benchmark::State& state, MatmulShape s, DType dtype) {
   const Tensor b = s.weight_transposed ? primer::randn({s.n, s.k}, dtype, generator).transpose(0, 1)
                                        : primer::randn({s.k, s.n}, dtype, generator);
   const Tensor out = Tensor::empty({s.m, s.n}, dtype);
-  primer::Backend& cpu = primer::backend_for(primer::Device::cpu());
   for (auto _ : state) {
-    cpu.matmul(a, b, Tensor(), out);
+    primer::ops::matmul_into(a, b, Tensor(), out);
     benchmark::DoNotOptimize(out.data_ptr());
   }
   const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * primer::dtype_size(dtype));
@@ -84,10 +84,9 @@ void fused_cross_entropy(benchmark::State& state, DType dtype) {
   const Tensor lse = Tensor::empty({kRows}, DType::f32);
   const Tensor grad_loss = Tensor::full({1}, 1.0, DType::f32);
   const Tensor grad_logits = Tensor::empty_like(logits);
-  primer::Backend& cpu = primer::backend_for(primer::Device::cpu());
   for (auto _ : state) {
-    cpu.cross_entropy_forward(logits, targets, 1e-4, loss, lse);
-    cpu.cross_entropy_backward(grad_loss, logits, targets, lse, 1e-4, grad_logits);
+    primer::cpu::cross_entropy_forward(logits, targets, 1e-4, loss, lse);
+    primer::cpu::cross_entropy_backward(grad_loss, logits, targets, lse, 1e-4, grad_logits);
     benchmark::DoNotOptimize(grad_logits.data_ptr());
   }
   // The unavoidable traffic: logits read by forward and backward, gradient written once.

@@ -6,7 +6,7 @@
 #include "primer/tensor/device_transfers.h"
 
 #ifdef PRIMER_HAS_CUDA
-#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_kernel_support.h"
 #endif
 
 namespace primer {
@@ -44,5 +44,11 @@ Backend& backend_for(Device device) {
   PRIMER_CHECK(backend != nullptr, "no backend for {}: this build has no kernels for it", device.name());
   return *backend;
 }
+
+#ifdef PRIMER_HAS_CUDA
+cuda::CudaBackend& cuda::cuda_backend() {
+  return static_cast<cuda::CudaBackend&>(backend_for(Device::cuda()));
+}
+#endif
 
 }  // namespace primer

@@ -11,7 +11,6 @@
 #include <fstream>
 
 #include "primer/backend/cuda_info.h"
-#include "primer/backend/matmul_peak.h"
 #include "primer/backend/op_profiler.h"
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
@@ -19,6 +18,7 @@
 #include "primer/models/model_stats.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
+#include "primer/ops/matmul_peak.h"
 #include "primer/ops/matmul_precision.h"
 #include "primer/train/evaluation.h"
 

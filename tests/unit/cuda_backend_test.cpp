@@ -242,16 +242,14 @@ TEST_F(CudaBackend, MatmulHandlesMisalignedViewsAndRefusesAWrongOut) {
   const Tensor host_a = storage.slice(0, 1, 1 + 37 * 29).view({37, 29});
   const Tensor device_a = storage.to(Device::cuda()).slice(0, 1, 1 + 37 * 29).view({37, 29});
   Tensor expected = Tensor::empty({37, 41}, DType::f32);
-  backend_for(Device::cpu()).matmul(host_a, weight, Tensor(), expected);
+  ops::matmul_into(host_a, weight, Tensor(), expected);
   Tensor product = Tensor::empty({37, 41}, DType::f32, Device::cuda());
-  backend_for(Device::cuda()).matmul(device_a, weight.to(Device::cuda()), Tensor(), product);
+  ops::matmul_into(device_a, weight.to(Device::cuda()), Tensor(), product);
   EXPECT_LT(testing::relative_error(product.to(Device::cpu()), expected), 1e-5);
 
   const Tensor batched = random({2, 3, 4}, 56).to(Device::cuda());
   const Tensor too_small = Tensor::empty({3, 5}, DType::f32, Device::cuda());
-  EXPECT_THROW(
-      backend_for(Device::cuda()).matmul(batched, random({4, 5}, 57).to(Device::cuda()), Tensor(), too_small),
-      Error);
+  EXPECT_THROW(ops::matmul_into(batched, random({4, 5}, 57).to(Device::cuda()), Tensor(), too_small), Error);
 }
 
 }  // namespace

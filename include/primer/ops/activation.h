@@ -1,7 +1,7 @@
 #pragma once
 // Feed-forward activations: ReLU, squared ReLU (Primer), tanh-GELU, SiLU and the SwiGLU gate.
 #include "primer/autograd/variable.h"
-#include "primer/backend/activation_kind.h"
+#include "primer/ops/activation_kind.h"
 
 namespace primer::ops {
 

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <type_traits>
 
+#include "primer/backend/stats_dtype.h"
 #include "primer/core/error.h"
 #include "primer/tensor/tensor.h"
 

@@ -2,19 +2,12 @@
 
 #include <cmath>
 
-#include "activation.cuh"
-#include "attention.cuh"
-#include "backend/cuda/cuda_check.h"
-#include "causal_dconv.cuh"
+#include "backend/cuda/cuda_kernel_support.h"
 #include "copy.cuh"
-#include "cross_entropy.cuh"
 #include "device_fault.cuh"
 #include "elementwise.cuh"
-#include "embedding.cuh"
-#include "normalization.cuh"
 #include "optimizers.cuh"
 #include "reduce.cuh"
-#include "rotary.cuh"
 
 namespace primer::cuda {
 namespace {
@@ -29,40 +22,6 @@ kernels::ElementType element_type(DType dtype) {
   PRIMER_FAIL("no CUDA element type for {}", dtype_name(dtype));
 }
 
-void check_on_device(const Tensor& t, DType dtype, const char* op, const char* name) {
-  PRIMER_CHECK(t.defined(), "{}: {} is undefined", op, name);
-  PRIMER_CHECK(t.device().kind == DeviceKind::cuda, "{}: {} is {}, not a CUDA tensor", op, name,
-               t.describe());
-  PRIMER_CHECK(t.dtype() == dtype, "{}: {} is {}; the CUDA kernels take {}", op, name, t.describe(),
-               dtype_name(dtype));
-  PRIMER_CHECK(t.is_contiguous(), "{}: {} ({}) must be contiguous", op, name, t.describe());
-}
-
-float* f32(const Tensor& t, const char* op, const char* name) {
-  check_on_device(t, DType::f32, op, name);
-  return static_cast<float*>(t.data_ptr());
-}
-
-// Optional operands: null when undefined.
-float* f32_or_null(const Tensor& t, const char* op, const char* name) {
-  return t.defined() ? f32(t, op, name) : nullptr;
-}
-
-const std::int32_t* ids(const Tensor& t, const char* op) {
-  check_on_device(t, DType::i32, op, "ids");
-  return static_cast<const std::int32_t*>(t.data_ptr());
-}
-
-kernels::ActivationKind kind_of(Activation kind) {
-  switch (kind) {
-    case Activation::relu: return kernels::ActivationKind::relu;
-    case Activation::squared_relu: return kernels::ActivationKind::squared_relu;
-    case Activation::gelu_tanh: return kernels::ActivationKind::gelu_tanh;
-    case Activation::silu: return kernels::ActivationKind::silu;
-  }
-  PRIMER_FAIL("unknown activation");
-}
-
 kernels::StridedLayout layout_of(const Tensor& source, const Tensor& destination) {
   PRIMER_CHECK(source.dim() <= kernels::kMaxRank, "copy: {} has more than {} dimensions", source.describe(),
                kernels::kMaxRank);
@@ -74,18 +33,6 @@ kernels::StridedLayout layout_of(const Tensor& source, const Tensor& destination
     layout.destination_strides[d] = destination.stride(d);
   }
   return layout;
-}
-
-kernels::AttentionShape attention_shape(const Tensor& q, const Tensor& k, const Tensor& bias,
-                                        const char* op) {
-  PRIMER_CHECK(q.dim() == 4 && k.dim() == 4 && q.size(0) == k.size(0) && q.size(2) == k.size(2) &&
-                   q.size(3) == k.size(3) && k.size(1) >= q.size(1),
-               "{}: q {} and k {} must be [B, Tq, H, D] and [B, Tk, H, D] with Tk >= Tq", op, q.describe(),
-               k.describe());
-  PRIMER_CHECK(q.size(3) <= 256, "{}: head_dim {} exceeds the CUDA kernel's 256", op, q.size(3));
-  PRIMER_CHECK(!bias.defined() || bias.shape() == Shape({q.size(2), q.size(1), k.size(1)}),
-               "{}: bias {} must be [H, Tq, Tk]", op, bias.describe());
-  return {q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
 }
 
 }  // namespace
@@ -269,159 +216,6 @@ void CudaBackend::sum_rows(const Tensor& x, const Tensor& out) {
   PRIMER_CHECK(out.numel() == columns, "sum_rows: out {} must have {} elements", out.describe(), columns);
   PRIMER_CUDA_CHECK(kernels::sum_rows(f32(x, "sum_rows", "x"), x.numel() / columns, columns,
                                       f32(out, "sum_rows", "out"), stream()));
-}
-
-void CudaBackend::embedding_forward(const Tensor& table, const Tensor& ids_tensor, const Tensor& out) {
-  PRIMER_CHECK(table.dim() == 2, "embedding: table {} must be [V, C]", table.describe());
-  PRIMER_CUDA_CHECK(kernels::embedding_forward(f32(table, "embedding", "table"), table.size(0), table.size(1),
-                                               ids(ids_tensor, "embedding"), ids_tensor.numel(),
-                                               f32(out, "embedding", "out"), fault_record(), stream()));
-}
-
-void CudaBackend::embedding_backward(const Tensor& grad_out, const Tensor& ids_tensor,
-                                     const Tensor& grad_table) {
-  PRIMER_CUDA_CHECK(kernels::embedding_backward(
-      f32(grad_out, "embedding backward", "grad_out"), ids(ids_tensor, "embedding backward"),
-      ids_tensor.numel(), grad_table.size(0), grad_table.size(1),
-      f32(grad_table, "embedding backward", "grad_table"), fault_record(), stream()));
-}
-
-void CudaBackend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
-                                     const Tensor& y, const Tensor& mean, const Tensor& rstd) {
-  const std::int64_t width = x.size(-1);
-  PRIMER_CUDA_CHECK(kernels::norm_forward(
-      f32(x, "layer_norm", "x"), f32(gamma, "layer_norm", "gamma"), f32_or_null(beta, "layer_norm", "beta"),
-      static_cast<float>(eps), x.numel() / width, width, f32(y, "layer_norm", "y"),
-      f32(mean, "layer_norm", "mean"), f32(rstd, "layer_norm", "rstd"), stream()));
-}
-
-void CudaBackend::layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& gamma,
-                                      const Tensor& mean, const Tensor& rstd, const Tensor& grad_x,
-                                      const Tensor& grad_gamma, const Tensor& grad_beta) {
-  const std::int64_t width = x.size(-1);
-  const char* op = "layer_norm backward";
-  PRIMER_CUDA_CHECK(kernels::norm_backward(
-      f32(grad_y, op, "grad_y"), f32(x, op, "x"), f32(gamma, op, "gamma"), f32(mean, op, "mean"),
-      f32(rstd, op, "rstd"), x.numel() / width, width, f32(grad_x, op, "grad_x"),
-      f32(grad_gamma, op, "grad_gamma"), f32_or_null(grad_beta, op, "grad_beta"), stream()));
-}
-
-void CudaBackend::rms_norm_forward(const Tensor& x, const Tensor& gamma, double eps, const Tensor& y,
-                                   const Tensor& rstd) {
-  const std::int64_t width = x.size(-1);
-  PRIMER_CUDA_CHECK(kernels::norm_forward(
-      f32(x, "rms_norm", "x"), f32(gamma, "rms_norm", "gamma"), nullptr, static_cast<float>(eps),
-      x.numel() / width, width, f32(y, "rms_norm", "y"), nullptr, f32(rstd, "rms_norm", "rstd"), stream()));
-}
-
-void CudaBackend::rms_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& gamma,
-                                    const Tensor& rstd, const Tensor& grad_x, const Tensor& grad_gamma) {
-  const std::int64_t width = x.size(-1);
-  const char* op = "rms_norm backward";
-  PRIMER_CUDA_CHECK(kernels::norm_backward(f32(grad_y, op, "grad_y"), f32(x, op, "x"),
-                                           f32(gamma, op, "gamma"), nullptr, f32(rstd, op, "rstd"),
-                                           x.numel() / width, width, f32(grad_x, op, "grad_x"),
-                                           f32(grad_gamma, op, "grad_gamma"), nullptr, stream()));
-}
-
-void CudaBackend::activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
-  check_same_shape(x, y, "activation");
-  PRIMER_CUDA_CHECK(kernels::activation_forward(kind_of(kind), f32(x, "activation", "x"),
-                                                f32(y, "activation", "y"), x.numel(), stream()));
-}
-
-void CudaBackend::activation_backward(Activation kind, const Tensor& x, const Tensor& grad_y,
-                                      const Tensor& grad_x) {
-  const char* op = "activation backward";
-  PRIMER_CUDA_CHECK(kernels::activation_backward(kind_of(kind), f32(x, op, "x"), f32(grad_y, op, "grad_y"),
-                                                 f32(grad_x, op, "grad_x"), x.numel(), stream()));
-}
-
-void CudaBackend::swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
-  check_same_shape(gate, up, "swiglu");
-  PRIMER_CUDA_CHECK(kernels::swiglu_forward(f32(gate, "swiglu", "gate"), f32(up, "swiglu", "up"),
-                                            f32(y, "swiglu", "y"), gate.numel(), stream()));
-}
-
-void CudaBackend::swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& grad_y,
-                                  const Tensor& grad_gate, const Tensor& grad_up) {
-  const char* op = "swiglu backward";
-  PRIMER_CUDA_CHECK(kernels::swiglu_backward(f32(gate, op, "gate"), f32(up, op, "up"),
-                                             f32(grad_y, op, "grad_y"), f32(grad_gate, op, "grad_gate"),
-                                             f32(grad_up, op, "grad_up"), gate.numel(), stream()));
-}
-
-void CudaBackend::causal_dconv_forward(const Tensor& x, const Tensor& weight, const Tensor& y) {
-  PRIMER_CHECK(x.dim() == 3 && weight.shape() == Shape({3, x.size(2)}),
-               "causal_dconv: x {} and weight {} must be "
-               "[B, T, C] and [3, C]",
-               x.describe(), weight.describe());
-  PRIMER_CUDA_CHECK(kernels::causal_dconv_forward(f32(x, "causal_dconv", "x"),
-                                                  f32(weight, "causal_dconv", "weight"), x.size(0), x.size(1),
-                                                  x.size(2), f32(y, "causal_dconv", "y"), stream()));
-}
-
-void CudaBackend::causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
-                                        const Tensor& grad_x, const Tensor& grad_weight) {
-  const char* op = "causal_dconv backward";
-  PRIMER_CUDA_CHECK(kernels::causal_dconv_backward(
-      f32(grad_y, op, "grad_y"), f32(x, op, "x"), f32(weight, op, "weight"), x.size(0), x.size(1), x.size(2),
-      f32(grad_x, op, "grad_x"), f32(grad_weight, op, "grad_weight"), stream()));
-}
-
-void CudaBackend::rotary(const Tensor& x, std::int64_t position_offset, double base, bool inverse,
-                         const Tensor& out) {
-  PRIMER_CHECK(x.dim() == 4 && x.size(3) % 2 == 0, "rotary: x {} must be [B, T, H, D] with D even",
-               x.describe());
-  PRIMER_CHECK(position_offset >= 0, "rotary: negative position offset {}", position_offset);
-  PRIMER_CUDA_CHECK(kernels::rotary(f32(x, "rotary", "x"), x.size(0), x.size(1), x.size(2), x.size(3),
-                                    position_offset, base, inverse, f32(out, "rotary", "out"), stream()));
-}
-
-void CudaBackend::attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
-                                    double scale, const Tensor& out, const Tensor& lse) {
-  const kernels::AttentionShape shape = attention_shape(q, k, bias, "attention");
-  PRIMER_CUDA_CHECK(
-      kernels::attention_forward(f32(q, "attention", "q"), f32(k, "attention", "k"), f32(v, "attention", "v"),
-                                 f32_or_null(bias, "attention", "bias"), static_cast<float>(scale), shape,
-                                 f32(out, "attention", "out"), f32(lse, "attention", "lse"), stream()));
-}
-
-void CudaBackend::attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k,
-                                     const Tensor& v, const Tensor& bias, double scale, const Tensor& out,
-                                     const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
-                                     const Tensor& grad_v, const Tensor& grad_bias) {
-  const char* op = "attention backward";
-  const kernels::AttentionShape shape = attention_shape(q, k, bias, op);
-  const Tensor delta = scratch(shape.batch * shape.heads * shape.q_time, DType::f32);
-  if (grad_bias.defined()) fill(grad_bias, 0.0);
-  PRIMER_CUDA_CHECK(kernels::attention_backward(
-      f32(grad_out, op, "grad_out"), f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-      f32_or_null(bias, op, "bias"), static_cast<float>(scale), f32(out, op, "out"), f32(lse, op, "lse"),
-      shape, f32(delta, op, "delta"), f32(grad_q, op, "grad_q"), f32(grad_k, op, "grad_k"),
-      f32(grad_v, op, "grad_v"), f32_or_null(grad_bias, op, "grad_bias"), stream()));
-}
-
-void CudaBackend::cross_entropy_forward(const Tensor& logits, const Tensor& targets, double z_loss,
-                                        const Tensor& loss, const Tensor& lse) {
-  PRIMER_CHECK(logits.dim() == 2 && targets.numel() == logits.size(0),
-               "cross_entropy: logits {} must be [N, V] with one target per row ({})", logits.describe(),
-               targets.describe());
-  const Tensor terms = scratch(logits.size(0), DType::f32);
-  PRIMER_CUDA_CHECK(kernels::cross_entropy_forward(
-      f32(logits, "cross_entropy", "logits"), ids(targets, "cross_entropy"), logits.size(0), logits.size(1),
-      static_cast<float>(z_loss), f32(terms, "cross_entropy", "terms"), f32(lse, "cross_entropy", "lse"),
-      f32(loss, "cross_entropy", "loss"), fault_record(), stream()));
-}
-
-void CudaBackend::cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
-                                         const Tensor& lse, double z_loss, const Tensor& grad_logits) {
-  const char* op = "cross_entropy backward";
-  const Tensor counted = scratch(1, DType::f64);  // 8 bytes for the int64 count
-  PRIMER_CUDA_CHECK(kernels::cross_entropy_backward(
-      f32(grad_loss, op, "grad_loss"), f32(logits, op, "logits"), ids(targets, op), f32(lse, op, "lse"),
-      logits.size(0), logits.size(1), static_cast<float>(z_loss),
-      static_cast<std::int64_t*>(counted.data_ptr()), f32(grad_logits, op, "grad_logits"), stream()));
 }
 
 void CudaBackend::adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,

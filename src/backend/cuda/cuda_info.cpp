@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_kernel_support.h"
 #include "copy.cuh"
 #include "primer/backend/backend.h"
 #endif
@@ -31,8 +31,7 @@ CudaInfo cuda_info() {
 }
 
 CudaMemory cuda_memory() {
-  const cuda::DeviceMemoryStats stats =
-      static_cast<cuda::CudaBackend&>(backend_for(Device::cuda())).allocator().stats();
+  const cuda::DeviceMemoryStats stats = cuda::cuda_backend().allocator().stats();
   return {stats.allocated, stats.peak_allocated, stats.reserved};
 }
 

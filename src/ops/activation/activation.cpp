@@ -1,0 +1,49 @@
+#include "primer/ops/activation.h"
+
+#include "ops/activation/activation_kernels.h"
+#include "primer/autograd/record.h"
+#include "primer/backend/kernel_table.h"
+#include "primer/backend/op_profiler.h"
+
+namespace primer::ops {
+namespace {
+
+const KernelTable<ActivationForward*> activation_forward_kernels{
+    "activation", cpu::activation_forward, PRIMER_CUDA_KERNEL(cuda::activation_forward)};
+const KernelTable<ActivationBackward*> activation_backward_kernels{
+    "activation backward", cpu::activation_backward, PRIMER_CUDA_KERNEL(cuda::activation_backward)};
+const KernelTable<SwigluForward*> swiglu_forward_kernels{"swiglu", cpu::swiglu_forward,
+                                                         PRIMER_CUDA_KERNEL(cuda::swiglu_forward)};
+const KernelTable<SwigluBackward*> swiglu_backward_kernels{"swiglu backward", cpu::swiglu_backward,
+                                                           PRIMER_CUDA_KERNEL(cuda::swiglu_backward)};
+
+}  // namespace
+
+Variable activation(Activation kind, const Variable& x) {
+  const ProfileScope profile("activation", x.device());
+  const Tensor xv = x.value().contiguous();
+  Tensor y = Tensor::empty_like(xv);
+  activation_forward_kernels.at(xv.device())(kind, xv, y);
+  return record(y, "activation", {x}, [kind, xv](const Tensor& g) {
+    Tensor grad_x = Tensor::empty_like(xv);
+    activation_backward_kernels.at(xv.device())(kind, xv, g.contiguous(), grad_x);
+    return std::vector<Tensor>{grad_x};
+  });
+}
+
+Variable swiglu(const Variable& gate, const Variable& up) {
+  const ProfileScope profile("swiglu", gate.device());
+  const Tensor gv = gate.value().contiguous();
+  const Tensor uv = up.value().contiguous();
+  check_same_shape(gv, uv, "swiglu");
+  Tensor y = Tensor::empty_like(gv);
+  swiglu_forward_kernels.at(gv.device())(gv, uv, y);
+  return record(y, "swiglu", {gate, up}, [gv, uv](const Tensor& g) {
+    Tensor grad_gate = Tensor::empty_like(gv);
+    Tensor grad_up = Tensor::empty_like(uv);
+    swiglu_backward_kernels.at(gv.device())(gv, uv, g.contiguous(), grad_gate, grad_up);
+    return std::vector<Tensor>{grad_gate, grad_up};
+  });
+}
+
+}  // namespace primer::ops

@@ -1,0 +1,18 @@
+#pragma once
+// Pointwise activations (ReLU, squared ReLU, tanh-GELU, SiLU) and SwiGLU, forward and backward.
+#include "common.cuh"
+#include "primer/ops/activation_kind.h"
+
+namespace primer::kernels {
+
+cudaError_t activation_forward(Activation kind, const float* x, float* y, std::int64_t count,
+                               cudaStream_t stream);
+cudaError_t activation_backward(Activation kind, const float* x, const float* grad_y, float* grad_x,
+                                std::int64_t count, cudaStream_t stream);
+// y = silu(gate) * up
+cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
+                           cudaStream_t stream);
+cudaError_t swiglu_backward(const float* gate, const float* up, const float* grad_y, float* grad_gate,
+                            float* grad_up, std::int64_t count, cudaStream_t stream);
+
+}  // namespace primer::kernels

@@ -1,0 +1,31 @@
+#include "backend/cuda/cuda_kernel_support.h"
+#include "ops/activation/activation.cuh"
+#include "ops/activation/activation_kernels.h"
+
+namespace primer::cuda {
+
+void activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
+  PRIMER_CUDA_CHECK(kernels::activation_forward(kind, f32(x, "activation", "x"), f32(y, "activation", "y"),
+                                                x.numel(), stream()));
+}
+
+void activation_backward(Activation kind, const Tensor& x, const Tensor& grad_y, const Tensor& grad_x) {
+  const char* op = "activation backward";
+  PRIMER_CUDA_CHECK(kernels::activation_backward(kind, f32(x, op, "x"), f32(grad_y, op, "grad_y"),
+                                                 f32(grad_x, op, "grad_x"), x.numel(), stream()));
+}
+
+void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
+  PRIMER_CUDA_CHECK(kernels::swiglu_forward(f32(gate, "swiglu", "gate"), f32(up, "swiglu", "up"),
+                                            f32(y, "swiglu", "y"), gate.numel(), stream()));
+}
+
+void swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& grad_y, const Tensor& grad_gate,
+                     const Tensor& grad_up) {
+  const char* op = "swiglu backward";
+  PRIMER_CUDA_CHECK(kernels::swiglu_backward(f32(gate, op, "gate"), f32(up, op, "up"),
+                                             f32(grad_y, op, "grad_y"), f32(grad_gate, op, "grad_gate"),
+                                             f32(grad_up, op, "grad_up"), gate.numel(), stream()));
+}
+
+}  // namespace primer::cuda

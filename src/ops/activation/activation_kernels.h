@@ -1,0 +1,30 @@
+#pragma once
+// The kernels behind activation and swiglu, defined once per device (activation_cpu.cpp,
+// activation_cuda.cpp); activation.cpp checks shapes before calling them. All operands share x's shape.
+#include "primer/ops/activation_kind.h"
+#include "primer/tensor/tensor.h"
+
+namespace primer::ops {
+
+using ActivationForward = void(Activation kind, const Tensor& x, const Tensor& y);
+using ActivationBackward = void(Activation kind, const Tensor& x, const Tensor& grad_y, const Tensor& grad_x);
+// y = silu(gate) * up
+using SwigluForward = void(const Tensor& gate, const Tensor& up, const Tensor& y);
+using SwigluBackward = void(const Tensor& gate, const Tensor& up, const Tensor& grad_y,
+                            const Tensor& grad_gate, const Tensor& grad_up);
+
+}  // namespace primer::ops
+
+namespace primer::cpu {
+ops::ActivationForward activation_forward;
+ops::ActivationBackward activation_backward;
+ops::SwigluForward swiglu_forward;
+ops::SwigluBackward swiglu_backward;
+}  // namespace primer::cpu
+
+namespace primer::cuda {
+ops::ActivationForward activation_forward;
+ops::ActivationBackward activation_backward;
+ops::SwigluForward swiglu_forward;
+ops::SwigluBackward swiglu_backward;
+}  // namespace primer::cuda

@@ -1,0 +1,53 @@
+#include "primer/ops/attention.h"
+
+#include "ops/attention/attention_kernels.h"
+#include "primer/autograd/record.h"
+#include "primer/backend/kernel_table.h"
+#include "primer/backend/op_profiler.h"
+#include "primer/backend/stats_dtype.h"
+
+namespace primer::ops {
+namespace {
+
+const KernelTable<AttentionForward*> forward_kernels{"causal_attention", cpu::attention_forward,
+                                                     PRIMER_CUDA_KERNEL(cuda::attention_forward)};
+const KernelTable<AttentionBackward*> backward_kernels{"causal_attention backward", cpu::attention_backward,
+                                                       PRIMER_CUDA_KERNEL(cuda::attention_backward)};
+
+void check_attention_shapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias) {
+  const char* op = "causal_attention";
+  PRIMER_CHECK(q.dim() == 4, "{}: q {} must be [B, T, H, D]", op, q.describe());
+  check_same_shape(k, v, op);
+  PRIMER_CHECK(k.dim() == 4 && k.size(0) == q.size(0) && k.size(1) >= q.size(1) && k.size(2) == q.size(2) &&
+                   k.size(3) == q.size(3),
+               "{}: k {} must be [B, Tk, H, D] with Tk >= Tq for q {}", op, k.describe(), q.describe());
+  PRIMER_CHECK(!bias.defined() || bias.shape() == Shape({q.size(2), q.size(1), k.size(1)}),
+               "{}: bias {} must be [H, Tq, Tk] = [{}, {}, {}]", op, bias.describe(), q.size(2), q.size(1),
+               k.size(1));
+}
+
+}  // namespace
+
+Variable causal_attention(const Variable& q, const Variable& k, const Variable& v, const Variable& bias,
+                          double scale) {
+  const ProfileScope profile("causal_attention", q.device());
+  const Tensor qv = q.value().contiguous();
+  const Tensor kv = k.value().contiguous();
+  const Tensor vv = v.value().contiguous();
+  const Tensor bv = bias.defined() ? bias.value().contiguous() : Tensor();
+  check_attention_shapes(qv, kv, vv, bv);
+  Tensor out = Tensor::empty_like(qv);
+  Tensor lse = Tensor::empty({qv.size(0), qv.size(2), qv.size(1)}, stats_dtype(qv.dtype()), qv.device());
+  forward_kernels.at(qv.device())(qv, kv, vv, bv, scale, out, lse);
+  return record(out, "causal_attention", {q, k, v, bias}, [qv, kv, vv, bv, scale, out, lse](const Tensor& g) {
+    Tensor grad_q = Tensor::empty_like(qv);
+    Tensor grad_k = Tensor::empty_like(kv);
+    Tensor grad_v = Tensor::empty_like(vv);
+    Tensor grad_bias = bv.defined() ? Tensor::empty_like(bv) : Tensor();
+    backward_kernels.at(qv.device())(g.contiguous(), qv, kv, vv, bv, scale, out, lse, grad_q, grad_k, grad_v,
+                                     grad_bias);
+    return std::vector<Tensor>{grad_q, grad_k, grad_v, grad_bias};
+  });
+}
+
+}  // namespace primer::ops

@@ -1,0 +1,28 @@
+#pragma once
+// Causal softmax attention's kernels, defined once per device (attention_cpu.cpp, attention_cuda.cpp);
+// attention.cpp checks the shapes. q, out: [B, Tq, H, D]; k, v: [B, Tk, H, D] with Tk >= Tq, the queries
+// being the last Tq positions (Tq < Tk when decoding against a cache); bias: [H, Tq, Tk] added to the
+// scaled logits, or undefined; lse: [B, H, Tq] in stats_dtype, the log-sum-exp of each row, saved so
+// backward rebuilds probabilities without storing them. grad_bias receives the sum over the batch.
+#include "primer/tensor/tensor.h"
+
+namespace primer::ops {
+
+using AttentionForward = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                              double scale, const Tensor& out, const Tensor& lse);
+using AttentionBackward = void(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
+                               const Tensor& bias, double scale, const Tensor& out, const Tensor& lse,
+                               const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                               const Tensor& grad_bias);
+
+}  // namespace primer::ops
+
+namespace primer::cpu {
+ops::AttentionForward attention_forward;
+ops::AttentionBackward attention_backward;
+}  // namespace primer::cpu
+
+namespace primer::cuda {
+ops::AttentionForward attention_forward;
+ops::AttentionBackward attention_backward;
+}  // namespace primer::cuda

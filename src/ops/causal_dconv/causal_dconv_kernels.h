@@ -1,0 +1,23 @@
+#pragma once
+// The causal depthwise convolution's kernels, defined once per device (causal_dconv_cpu.cpp,
+// causal_dconv_cuda.cpp); causal_dconv.cpp checks the shapes. x, y, grad_x: [B, T, C]; weight,
+// grad_weight: [3, C] with tap 0 on the current position.
+#include "primer/tensor/tensor.h"
+
+namespace primer::ops {
+
+using CausalDconvForward = void(const Tensor& x, const Tensor& weight, const Tensor& y);
+using CausalDconvBackward = void(const Tensor& grad_y, const Tensor& x, const Tensor& weight,
+                                 const Tensor& grad_x, const Tensor& grad_weight);
+
+}  // namespace primer::ops
+
+namespace primer::cpu {
+ops::CausalDconvForward causal_dconv_forward;
+ops::CausalDconvBackward causal_dconv_backward;
+}  // namespace primer::cpu
+
+namespace primer::cuda {
+ops::CausalDconvForward causal_dconv_forward;
+ops::CausalDconvBackward causal_dconv_backward;
+}  // namespace primer::cuda

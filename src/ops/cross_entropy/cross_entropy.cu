@@ -1,0 +1,93 @@
+#include "device_support.cuh"
+#include "ops/cross_entropy/cross_entropy.cuh"
+
+namespace primer::kernels {
+namespace {
+
+// A target outside the vocabulary counts as ignored here; forward reports it as a fault.
+__device__ bool counted(std::int32_t target, std::int64_t vocab) {
+  return target >= 0 && target < vocab;
+}
+
+// One block per row.
+__global__ void forward_rows_kernel(const float* logits, const std::int32_t* targets, std::int64_t vocab,
+                                    float z_loss, float* loss_terms, float* lse, DeviceFault* fault) {
+  const float* row = logits + blockIdx.x * vocab;
+  float largest = -INFINITY;
+  for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) largest = fmaxf(largest, row[j]);
+  largest = block_max(largest);
+  float total = 0.0f;
+  for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) total += expf(row[j] - largest);
+  total = block_sum(total);
+  if (threadIdx.x == 0) {
+    const float row_lse = largest + logf(total);
+    lse[blockIdx.x] = row_lse;
+    const std::int32_t target = targets[blockIdx.x];
+    if (target >= vocab) report_fault(fault, FaultKind::cross_entropy_target, blockIdx.x, target, vocab);
+    loss_terms[blockIdx.x] =
+        counted(target, vocab) ? row_lse - row[target] + z_loss * row_lse * row_lse : 0.0f;
+  }
+}
+
+// The mean in a fixed order, in double: deterministic.
+__global__ void mean_kernel(const float* loss_terms, const std::int32_t* targets, std::int64_t rows,
+                            std::int64_t vocab, float* loss) {
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    double total = 0.0;
+    std::int64_t rows_counted = 0;
+    for (std::int64_t n = 0; n < rows; ++n) {
+      total += loss_terms[n];
+      rows_counted += counted(targets[n], vocab);
+    }
+    *loss = rows_counted > 0 ? static_cast<float>(total / static_cast<double>(rows_counted)) : 0.0f;
+  }
+}
+
+__global__ void count_kernel(const std::int32_t* targets, std::int64_t rows, std::int64_t vocab,
+                             std::int64_t* rows_counted) {
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    std::int64_t total = 0;
+    for (std::int64_t n = 0; n < rows; ++n) total += counted(targets[n], vocab);
+    *rows_counted = total;
+  }
+}
+
+__global__ void backward_kernel(const float* grad_loss, const float* logits, const std::int32_t* targets,
+                                const float* lse, std::int64_t vocab, float z_loss,
+                                const std::int64_t* rows_counted, float* grad_logits) {
+  const std::int64_t n = blockIdx.x;
+  const std::int32_t target = targets[n];
+  float* out = grad_logits + n * vocab;
+  const float scale = *rows_counted > 0 ? *grad_loss / static_cast<float>(*rows_counted) : 0.0f;
+  const float factor = scale * (1.0f + 2.0f * z_loss * lse[n]);
+  const bool row_counted = counted(target, vocab);
+  for (std::int64_t j = threadIdx.x; j < vocab; j += blockDim.x) {
+    out[j] =
+        row_counted ? factor * expf(logits[n * vocab + j] - lse[n]) - (j == target ? scale : 0.0f) : 0.0f;
+  }
+}
+
+}  // namespace
+
+cudaError_t cross_entropy_forward(const float* logits, const std::int32_t* targets, std::int64_t rows,
+                                  std::int64_t vocab, float z_loss, float* loss_terms, float* lse,
+                                  float* loss, DeviceFault* fault, cudaStream_t stream) {
+  if (rows > 0) {
+    forward_rows_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(logits, targets, vocab, z_loss,
+                                                                              loss_terms, lse, fault);
+  }
+  mean_kernel<<<1, 32, 0, stream>>>(loss_terms, targets, rows, vocab, loss);
+  return cudaGetLastError();
+}
+
+cudaError_t cross_entropy_backward(const float* grad_loss, const float* logits, const std::int32_t* targets,
+                                   const float* lse, std::int64_t rows, std::int64_t vocab, float z_loss,
+                                   std::int64_t* counted_scratch, float* grad_logits, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  count_kernel<<<1, 32, 0, stream>>>(targets, rows, vocab, counted_scratch);
+  backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
+      grad_loss, logits, targets, lse, vocab, z_loss, counted_scratch, grad_logits);
+  return cudaGetLastError();
+}
+
+}  // namespace primer::kernels

@@ -1,0 +1,122 @@
+// Softmax cross-entropy over the vocabulary, fused: forward keeps only each row's log-sum-exp, backward
+// writes the gradient of the logits directly, so no probability tensor is ever materialised. Rows go
+// through Eigen arrays for its vectorised exp (std::exp in a loop stays scalar: about 20x slower).
+#include <Eigen/Core>
+
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "backend/cpu/kernel_support.h"
+#include "ops/cross_entropy/cross_entropy_kernels.h"
+
+namespace primer::cpu {
+namespace {
+
+struct Rows {
+  std::int64_t count;
+  std::int64_t vocab;
+  std::int64_t counted;  // rows whose target is not ignored
+};
+
+// The targets are read here, on the host: each must lie below the vocabulary size (negative: ignored).
+Rows check_targets(const Tensor& logits, const Tensor& targets, const char* op) {
+  check_operand(targets, DType::i32, op, "targets");
+  const std::int32_t* t = targets.data<std::int32_t>();
+  Rows rows{logits.size(0), logits.size(1), 0};
+  for (std::int64_t n = 0; n < rows.count; ++n) {
+    PRIMER_CHECK(t[n] < rows.vocab, "{}: target {} at row {} is outside the vocabulary of {}", op, t[n], n,
+                 rows.vocab);
+    if (t[n] >= 0) ++rows.counted;
+  }
+  return rows;
+}
+
+template <class S>
+using Row = Eigen::Array<S, Eigen::Dynamic, 1>;
+
+// A row as an array of the compute type: a view of f32/f64 data, or a converted copy of bf16 data.
+template <class T, class S = compute_type<T>>
+Eigen::Map<const Row<S>> row_values(const T* row, std::int64_t vocab, Row<S>& buffer) {
+  if constexpr (std::is_same_v<T, S>) {
+    return Eigen::Map<const Row<S>>(row, vocab);
+  } else {
+    buffer.resize(vocab);
+    for (std::int64_t j = 0; j < vocab; ++j) buffer[j] = S(row[j]);
+    return Eigen::Map<const Row<S>>(buffer.data(), vocab);
+  }
+}
+
+}  // namespace
+
+void cross_entropy_forward(const Tensor& logits, const Tensor& targets, double z_loss, const Tensor& loss,
+                           const Tensor& lse) {
+  const Rows rows = check_targets(logits, targets, "cross_entropy");
+  dispatch_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    check_operand(logits, logits.dtype(), "cross_entropy", "logits");
+    check_operands({&loss, &lse}, stats_dtype(logits.dtype()), "cross_entropy");
+    const T* px = logits.data<T>();
+    const std::int32_t* pt = targets.data<std::int32_t>();
+    Stat* plse = lse.data<Stat>();
+    double total = 0.0;
+#pragma omp parallel reduction(+ : total)
+    {
+      Row<S> buffer;
+#pragma omp for schedule(static)
+      for (std::int64_t n = 0; n < rows.count; ++n) {
+        const auto x = row_values(px + n * rows.vocab, rows.vocab, buffer);
+        const S max = x.maxCoeff();
+        const S row_lse = max + std::log((x - max).exp().sum());
+        plse[n] = static_cast<Stat>(row_lse);
+        if (pt[n] >= 0) total += static_cast<double>(row_lse - x[pt[n]] + S(z_loss) * row_lse * row_lse);
+      }
+    }
+    loss.data<Stat>()[0] =
+        static_cast<Stat>(rows.counted > 0 ? total / static_cast<double>(rows.counted) : 0.0);
+  });
+}
+
+void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
+                            const Tensor& lse, double z_loss, const Tensor& grad_logits) {
+  const Rows rows = check_targets(logits, targets, "cross_entropy backward");
+  dispatch_floating(logits.dtype(), "cross_entropy backward", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    check_operands({&logits, &grad_logits}, logits.dtype(), "cross_entropy backward");
+    check_operands({&grad_loss, &lse}, stats_dtype(logits.dtype()), "cross_entropy backward");
+    const T* px = logits.data<T>();
+    const std::int32_t* pt = targets.data<std::int32_t>();
+    const Stat* plse = lse.data<Stat>();
+    T* pdx = grad_logits.data<T>();
+    const S scale = rows.counted > 0 ? S(grad_loss.data<Stat>()[0]) / S(rows.counted) : S(0);
+#pragma omp parallel
+    {
+      Row<S> buffer;
+      Row<S> gradient;
+#pragma omp for schedule(static)
+      for (std::int64_t n = 0; n < rows.count; ++n) {
+        T* out = pdx + n * rows.vocab;
+        if (pt[n] < 0) {
+          std::fill_n(out, rows.vocab, T(0));
+          continue;
+        }
+        const S row_lse = S(plse[n]);
+        const S factor = scale * (S(1) + S(2) * S(z_loss) * row_lse);
+        const auto x = row_values(px + n * rows.vocab, rows.vocab, buffer);
+        if constexpr (std::is_same_v<T, S>) {
+          Eigen::Map<Row<S>>(out, rows.vocab) = factor * (x - row_lse).exp();
+        } else {
+          gradient = factor * (x - row_lse).exp();
+          for (std::int64_t j = 0; j < rows.vocab; ++j) out[j] = static_cast<T>(gradient[j]);
+        }
+        out[pt[n]] = static_cast<T>(S(out[pt[n]]) - scale);
+      }
+    }
+  });
+}
+
+}  // namespace primer::cpu

@@ -1,0 +1,26 @@
+#pragma once
+// The fused softmax cross-entropy's kernels, defined once per device (cross_entropy_cpu.cpp,
+// cross_entropy_cuda.cpp); cross_entropy.cpp checks the shapes. logits: [N, V]; targets: [N] i32, negative =
+// ignored, V or more an error; loss (one element, stats dtype) = mean over counted rows of
+// (lse - logit[target] + z_loss * lse^2); lse: [N]. Backward writes
+// grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot).
+#include "primer/tensor/tensor.h"
+
+namespace primer::ops {
+
+using CrossEntropyForward = void(const Tensor& logits, const Tensor& targets, double z_loss,
+                                 const Tensor& loss, const Tensor& lse);
+using CrossEntropyBackward = void(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
+                                  const Tensor& lse, double z_loss, const Tensor& grad_logits);
+
+}  // namespace primer::ops
+
+namespace primer::cpu {
+ops::CrossEntropyForward cross_entropy_forward;
+ops::CrossEntropyBackward cross_entropy_backward;
+}  // namespace primer::cpu
+
+namespace primer::cuda {
+ops::CrossEntropyForward cross_entropy_forward;
+ops::CrossEntropyBackward cross_entropy_backward;
+}  // namespace primer::cuda

@@ -1,0 +1,146 @@
+// LayerNorm (scale, optional bias) and RMSNorm (scale) over the last dimension.
+#include <cmath>
+
+#include "backend/cpu/kernel_support.h"
+#include "ops/normalization/normalization_kernels.h"
+
+namespace primer::cpu {
+void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, const Tensor& y,
+                        const Tensor& mean, const Tensor& rstd) {
+  dispatch_floating(x.dtype(), "layer_norm", [&](auto tag) {
+    using T = decltype(tag);
+    check_operands({&x, &gamma, &beta, &y}, x.dtype(), "layer_norm");
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    const std::int64_t width = x.size(-1);
+    const std::int64_t rows = x.numel() / width;
+    const T* px = x.data<T>();
+    const T* pg = gamma.data<T>();
+    const T* pb = beta.defined() ? beta.data<T>() : nullptr;
+    T* py = y.data<T>();
+    Stat* pm = mean.data<Stat>();
+    Stat* pr = rstd.data<Stat>();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < rows; ++n) {
+      const T* row = px + n * width;
+      S sum = 0;
+      for (std::int64_t c = 0; c < width; ++c) sum += S(row[c]);
+      const S mu = sum / S(width);
+      S squares = 0;
+      for (std::int64_t c = 0; c < width; ++c) squares += (S(row[c]) - mu) * (S(row[c]) - mu);
+      const S inv = S(1) / std::sqrt(squares / S(width) + S(eps));
+      for (std::int64_t c = 0; c < width; ++c) {
+        const S normalized = (S(row[c]) - mu) * inv * S(pg[c]);
+        py[n * width + c] = static_cast<T>(pb ? normalized + S(pb[c]) : normalized);
+      }
+      pm[n] = static_cast<Stat>(mu);
+      pr[n] = static_cast<Stat>(inv);
+    }
+  });
+}
+
+void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& rstd, const Tensor& grad_x, const Tensor& grad_gamma,
+                         const Tensor& grad_beta) {
+  dispatch_floating(x.dtype(), "layer_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    check_operands({&grad_y, &x, &gamma, &grad_x, &grad_gamma, &grad_beta}, x.dtype(), "layer_norm backward");
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    const std::int64_t width = x.size(-1);
+    const std::int64_t rows = x.numel() / width;
+    const T* px = x.data<T>();
+    const T* pdy = grad_y.data<T>();
+    const T* pg = gamma.data<T>();
+    const Stat* pm = mean.data<Stat>();
+    const Stat* pr = rstd.data<Stat>();
+    T* pdx = grad_x.data<T>();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < rows; ++n) {
+      const S mu = pm[n];
+      const S inv = pr[n];
+      S mean_dxhat = 0;
+      S mean_dxhat_xhat = 0;
+      for (std::int64_t c = 0; c < width; ++c) {
+        const S xhat = (S(px[n * width + c]) - mu) * inv;
+        const S dxhat = S(pdy[n * width + c]) * S(pg[c]);
+        mean_dxhat += dxhat;
+        mean_dxhat_xhat += dxhat * xhat;
+      }
+      mean_dxhat /= S(width);
+      mean_dxhat_xhat /= S(width);
+      for (std::int64_t c = 0; c < width; ++c) {
+        const S xhat = (S(px[n * width + c]) - mu) * inv;
+        const S dxhat = S(pdy[n * width + c]) * S(pg[c]);
+        pdx[n * width + c] = static_cast<T>(inv * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat));
+      }
+    }
+    column_reduce(rows, width, grad_gamma.data<T>(), [&](std::int64_t n, std::int64_t c) {
+      return S(pdy[n * width + c]) * (S(px[n * width + c]) - S(pm[n])) * S(pr[n]);
+    });
+    if (grad_beta.defined()) {
+      column_reduce(rows, width, grad_beta.data<T>(),
+                    [&](std::int64_t n, std::int64_t c) { return pdy[n * width + c]; });
+    }
+  });
+}
+
+void rms_norm_forward(const Tensor& x, const Tensor& gamma, double eps, const Tensor& y, const Tensor& rstd) {
+  dispatch_floating(x.dtype(), "rms_norm", [&](auto tag) {
+    using T = decltype(tag);
+    check_operands({&x, &gamma, &y}, x.dtype(), "rms_norm");
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    const std::int64_t width = x.size(-1);
+    const std::int64_t rows = x.numel() / width;
+    const T* px = x.data<T>();
+    const T* pg = gamma.data<T>();
+    T* py = y.data<T>();
+    Stat* pr = rstd.data<Stat>();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < rows; ++n) {
+      S squares = 0;
+      for (std::int64_t c = 0; c < width; ++c) squares += S(px[n * width + c]) * S(px[n * width + c]);
+      const S inv = S(1) / std::sqrt(squares / S(width) + S(eps));
+      for (std::int64_t c = 0; c < width; ++c)
+        py[n * width + c] = static_cast<T>(S(px[n * width + c]) * inv * S(pg[c]));
+      pr[n] = static_cast<Stat>(inv);
+    }
+  });
+}
+
+void rms_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
+                       const Tensor& grad_x, const Tensor& grad_gamma) {
+  dispatch_floating(x.dtype(), "rms_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    check_operands({&grad_y, &x, &gamma, &grad_x, &grad_gamma}, x.dtype(), "rms_norm backward");
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    const std::int64_t width = x.size(-1);
+    const std::int64_t rows = x.numel() / width;
+    const T* px = x.data<T>();
+    const T* pdy = grad_y.data<T>();
+    const T* pg = gamma.data<T>();
+    const Stat* pr = rstd.data<Stat>();
+    T* pdx = grad_x.data<T>();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < rows; ++n) {
+      const S inv = pr[n];
+      S mean_dxhat_xhat = 0;
+      for (std::int64_t c = 0; c < width; ++c) {
+        mean_dxhat_xhat += S(pdy[n * width + c]) * S(pg[c]) * S(px[n * width + c]) * inv;
+      }
+      mean_dxhat_xhat /= S(width);
+      for (std::int64_t c = 0; c < width; ++c) {
+        const S xhat = S(px[n * width + c]) * inv;
+        pdx[n * width + c] =
+            static_cast<T>(inv * (S(pdy[n * width + c]) * S(pg[c]) - xhat * mean_dxhat_xhat));
+      }
+    }
+    column_reduce(rows, width, grad_gamma.data<T>(), [&](std::int64_t n, std::int64_t c) {
+      return S(pdy[n * width + c]) * S(px[n * width + c]) * S(pr[n]);
+    });
+  });
+}
+
+}  // namespace primer::cpu
