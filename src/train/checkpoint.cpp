@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 CheckpointStore::CheckpointStore(std::string run_directory, std::int64_t keep)
     : directory_(std::move(run_directory) + "/checkpoints"), keep_(keep) {}
 
-std::string CheckpointStore::save(const LanguageModel& model, const Optimizer& optimizer,
+std::string CheckpointStore::save(const LanguageModel& model, const optim::Optimizer& optimizer,
                                   const TrainingState& state, const std::string& config_yaml) const {
   const fs::path final_path = fs::path(directory_) / checkpoint_name(state.step);
   const fs::path temporary =
@@ -51,7 +51,7 @@ std::optional<std::string> CheckpointStore::latest_valid() const {
 }
 
 TrainingState CheckpointStore::load(const std::string& checkpoint, LanguageModel& model,
-                                    Optimizer& optimizer) {
+                                    optim::Optimizer& optimizer) {
   const std::string problem = checkpoint_problem(checkpoint);
   PRIMER_CHECK(problem.empty(), "{}: {}", checkpoint, problem);
   model.load_weights(checkpoint + "/" + kCheckpointWeights);

@@ -98,8 +98,9 @@ Trainer::Trainer(TrainConfig config)
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
                dataset_.vocab_size, config_.model.vocab_size);
   model_->to(config_.device);  // before the optimizer makes its state alongside the weights
-  optimizer_ = config_.optimizer == OptimizerKind::adamw ? make_adamw(parameters_, config_.adamw)
-                                                         : make_adafactor(parameters_, config_.adafactor);
+  optimizer_ = config_.optimizer == OptimizerKind::adamw
+                   ? optim::make_adamw(parameters_, config_.adamw)
+                   : optim::make_adafactor(parameters_, config_.adafactor);
   loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,
                                                 config_.seed);
   validation_ = std::make_unique<data::ValidationLoader>(dataset_.validation_shards, config_.seq_len,
@@ -122,7 +123,7 @@ double Trainer::train_step(std::int64_t step) {
   const double loss = loss_sum / static_cast<double>(config_.gradient_accumulation);
   last_z_loss_ = z_sum / static_cast<double>(config_.gradient_accumulation);
   // Gradient all-reduce goes here when data parallelism arrives; one process has nothing to reduce.
-  last_grad_norm_ = clip_gradients(parameters_, config_.clip_grad_norm);
+  last_grad_norm_ = optim::clip_gradients(parameters_, config_.clip_grad_norm);
   if (!std::isfinite(loss) || !std::isfinite(last_grad_norm_)) {
     throw TrainingError(fmt::format(
         "step {}: non-finite {} ({}); the step was not applied and no checkpoint was "

@@ -18,8 +18,8 @@
 #include "primer/ops/matmul_precision.h"
 #include "primer/ops/normalization.h"
 #include "primer/ops/rotary.h"
+#include "primer/optim/optimizer.h"
 #include "primer/tensor/random.h"
-#include "primer/train/optimizer.h"
 
 namespace primer {
 namespace {
@@ -175,7 +175,7 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
         ops::sum(ops::mul(p.variable, Variable(random(p.variable.shape(), 37).to(device)))).backward();
       }
       const auto optimizer =
-          adafactor ? train::make_adafactor(parameters, {}) : train::make_adamw(parameters, {});
+          adafactor ? optim::make_adafactor(parameters, {}) : optim::make_adamw(parameters, {});
       optimizer->step(0.01);
       optimizer->step(0.01);
       auto& out = results[device.kind == DeviceKind::cuda ? 1 : 0];

@@ -31,6 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::relative_error;
 using testing::temporary_path;
+using namespace optim;  // the optimizers are tested alongside the trainer
 
 // Covers every kind of Adafactor parameter: factored (both dimensions >= 128), a matrix too small to
 // factor, a vector, a table, and convolution taps (each row its own parameter); and AdamW's decay rule.

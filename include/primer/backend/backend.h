@@ -1,10 +1,10 @@
 #pragma once
 // A device's runtime: what every layer above needs from a device whatever the op (copy and fill, the
 // elementwise arithmetic and reductions autograd and the optimizers use, timing spans for the profile).
-// The model's ops are not here: each op is a slice under src/ops/<op>/ with its own kernel per device,
-// found through its KernelTable (kernel_table.h). Kernels are destination-passing: the caller allocates
-// outputs on the operands' device. Unless stated otherwise, operands are contiguous and share one
-// floating dtype.
+// The model's ops and the optimizers' updates are not here: each is a slice (src/ops/<op>/,
+// src/optim/<name>/) with its own kernel per device, found through its KernelTable (kernel_table.h). Kernels
+// are destination-passing: the caller allocates outputs on the operands' device. Unless stated otherwise,
+// operands are contiguous and share one floating dtype.
 #include <memory>
 #include <string>
 
@@ -13,42 +13,6 @@
 #include "primer/tensor/tensor.h"
 
 namespace primer {
-
-// One AdamW step as PyTorch defines it (decoupled weight decay, bias-corrected moments); step >= 1.
-struct AdamWStep {
-  double lr;
-  double beta1;
-  double beta2;
-  double eps;
-  double weight_decay;
-  std::int64_t step;
-};
-
-// One Adafactor step as Mesh-TF defines it (beta1 = 0): second moments factored into row and column
-// means for matrices, updates clipped to RMS clip_threshold, learning rate scaled by max(epsilon2,
-// RMS(param)) when relative_step.
-struct AdafactorStep {
-  double lr;
-  double decay;  // this step's beta2, 1 - step^-0.8 in the paper
-  double epsilon1;
-  double epsilon2;
-  double clip_threshold;
-  bool relative_step;
-};
-
-// Optimizer updates (in place on parameter and state; f32 or f64 throughout).
-class OptimizerKernels {
- public:
-  virtual ~OptimizerKernels() = default;
-  // m, v: like param.
-  virtual void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                            const AdamWStep& step) = 0;
-  // Matrices [R, C] (or [.., C] viewed as rows): row_state [R] and column_state [C], second_moment
-  // undefined. Vectors: second_moment like param, row and column state undefined.
-  virtual void adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
-                                const Tensor& column_state, const Tensor& second_moment,
-                                const AdafactorStep& step) = 0;
-};
 
 // A stretch of a device's work, for the op profile (op_profiler.h): it starts when made, end() marks
 // where it stops in the device's queue, and elapsed_ms() waits until the device has got there.
@@ -61,7 +25,7 @@ class DeviceSpan {
 
 // copy and fill come from DeviceTransfers (tensor/device_transfers.h): the registry makes each backend
 // its device's transfers.
-class Backend : public OptimizerKernels, public DeviceTransfers {
+class Backend : public DeviceTransfers {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;

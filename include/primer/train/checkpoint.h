@@ -7,7 +7,7 @@
 
 #include "primer/data/token_loader.h"
 #include "primer/models/language_model.h"
-#include "primer/train/optimizer.h"
+#include "primer/optim/optimizer.h"
 
 namespace primer::train {
 
@@ -21,12 +21,12 @@ class CheckpointStore {
   CheckpointStore(std::string run_directory, std::int64_t keep);
 
   // Returns the checkpoint's directory.
-  std::string save(const LanguageModel& model, const Optimizer& optimizer, const TrainingState& state,
+  std::string save(const LanguageModel& model, const optim::Optimizer& optimizer, const TrainingState& state,
                    const std::string& config_yaml) const;
   // The newest checkpoint whose files match their checksums; broken ones are skipped with a warning.
   std::optional<std::string> latest_valid() const;
   // Restores model and optimizer; errors (shape mismatches, missing tensors) name the checkpoint.
-  static TrainingState load(const std::string& checkpoint, LanguageModel& model, Optimizer& optimizer);
+  static TrainingState load(const std::string& checkpoint, LanguageModel& model, optim::Optimizer& optimizer);
 
  private:
   std::string directory_;

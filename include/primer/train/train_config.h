@@ -7,7 +7,7 @@
 
 #include "primer/config/config_node.h"
 #include "primer/models/model_config.h"
-#include "primer/train/optimizer.h"
+#include "primer/optim/optimizer.h"
 #include "primer/train/schedule.h"
 
 namespace primer::train {
@@ -29,8 +29,8 @@ struct TrainConfig {
   Precision precision = Precision::fp32;
   Device device = Device::cpu();  // where weights, activations and optimizer state live
   OptimizerKind optimizer = OptimizerKind::adamw;
-  AdamWOptions adamw;
-  AdafactorOptions adafactor;
+  optim::AdamWOptions adamw;
+  optim::AdafactorOptions adafactor;
   Schedule schedule;
   std::int64_t eval_every = 100;
   std::int64_t eval_batches = 0;  // 0: the whole validation split

@@ -46,7 +46,7 @@ class Trainer {
   data::DatasetInfo dataset_;
   std::unique_ptr<LanguageModel> model_;
   std::vector<nn::NamedParameter> parameters_;
-  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<data::TrainLoader> loader_;
   std::unique_ptr<data::ValidationLoader> validation_;  // opened (and checksummed) once, rewound per eval
   CheckpointStore checkpoints_;

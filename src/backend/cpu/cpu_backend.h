@@ -1,7 +1,7 @@
 #pragma once
 // The CPU's runtime (primer::Backend): copies, fills, elementwise arithmetic and reductions with OpenMP,
-// the optimizer updates, and a wall clock for the profile. The ops' CPU kernels are in their slices
-// (src/ops/<op>/<op>_cpu.cpp).
+// and a wall clock for the profile. The CPU kernels of ops and optimizers are in their slices
+// (src/ops/<op>/<op>_cpu.cpp, src/optim/<name>/<name>_cpu.cpp).
 #include "primer/backend/backend.h"
 
 namespace primer::cpu {
@@ -22,12 +22,6 @@ class CpuBackend final : public Backend {
   void sum(const Tensor& x, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;
   void sum_squares(const Tensor& x, const Tensor& out) override;
-  // optimizers.cpp
-  void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                    const AdamWStep& step) override;
-  void adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
-                        const Tensor& column_state, const Tensor& second_moment,
-                        const AdafactorStep& step) override;
 };
 
 }  // namespace primer::cpu

@@ -6,7 +6,6 @@
 #include "copy.cuh"
 #include "device_fault.cuh"
 #include "elementwise.cuh"
-#include "optimizers.cuh"
 #include "reduce.cuh"
 
 namespace primer::cuda {
@@ -216,39 +215,6 @@ void CudaBackend::sum_rows(const Tensor& x, const Tensor& out) {
   PRIMER_CHECK(out.numel() == columns, "sum_rows: out {} must have {} elements", out.describe(), columns);
   PRIMER_CUDA_CHECK(kernels::sum_rows(f32(x, "sum_rows", "x"), x.numel() / columns, columns,
                                       f32(out, "sum_rows", "out"), stream()));
-}
-
-void CudaBackend::adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                               const AdamWStep& step) {
-  PRIMER_CHECK(step.step >= 1, "adamw: step {} must start at 1", step.step);
-  const kernels::AdamWConstants constants{
-      static_cast<float>(step.beta1),
-      static_cast<float>(step.beta2),
-      static_cast<float>(step.eps),
-      static_cast<float>(1.0 - step.lr * step.weight_decay),
-      static_cast<float>(step.lr / (1.0 - std::pow(step.beta1, static_cast<double>(step.step)))),
-      static_cast<float>(std::sqrt(1.0 - std::pow(step.beta2, static_cast<double>(step.step))))};
-  PRIMER_CUDA_CHECK(kernels::adamw_update(f32(param, "adamw", "param"), f32(grad, "adamw", "grad"),
-                                          f32(m, "adamw", "m"), f32(v, "adamw", "v"), param.numel(),
-                                          constants, stream()));
-}
-
-void CudaBackend::adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
-                                   const Tensor& column_state, const Tensor& second_moment,
-                                   const AdafactorStep& step) {
-  const char* op = "adafactor";
-  const std::int64_t columns = param.size(-1);
-  const bool factored = row_state.defined();
-  const std::int64_t rows = factored ? param.numel() / columns : 1;
-  const Tensor update = scratch(param.numel(), DType::f32);
-  const Tensor reductions = scratch(kernels::reduce_scratch_size() + 3, DType::f64);
-  const kernels::AdafactorConstants constants{step.lr,       step.decay,          step.epsilon1,
-                                              step.epsilon2, step.clip_threshold, step.relative_step};
-  PRIMER_CUDA_CHECK(kernels::adafactor_update(
-      f32(param, op, "param"), f32(grad, op, "grad"), f32_or_null(row_state, op, "row_state"),
-      f32_or_null(column_state, op, "column_state"), f32_or_null(second_moment, op, "second_moment"), rows,
-      factored ? columns : param.numel(), constants, f32(update, op, "update"),
-      static_cast<double*>(reductions.data_ptr()), stream()));
 }
 
 }  // namespace primer::cuda

@@ -1,7 +1,7 @@
 #pragma once
 // The CUDA runtime (primer::Backend): one stream for all work, the caching allocator, the device fault
 // record, copies that convert between every dtype and move tensors between host and device, and the
-// elementwise, reduction and optimizer kernels of kernels/. The ops' launchers are in their slices
+// elementwise and reduction kernels of kernels/. The ops' launchers are in their slices
 // (src/ops/<op>/<op>_cuda.cpp) and reach the stream through cuda_kernel_support.h. Kernels take
 // contiguous f32 operands, which is what training uses even under mixed precision (only matmul operands
 // are bf16).
@@ -38,12 +38,6 @@ class CudaBackend final : public Backend {
   void sum(const Tensor& x, const Tensor& out) override;
   void sum_squares(const Tensor& x, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;
-  void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
-                    const AdamWStep& step) override;
-  void adafactor_update(const Tensor& param, const Tensor& grad, const Tensor& row_state,
-                        const Tensor& column_state, const Tensor& second_moment,
-                        const AdafactorStep& step) override;
-
   // For the ops' launchers (cuda_kernel_support.h): the stream every kernel goes on, created on first
   // use; where kernels record a bad index (zeroed device memory, made on first use); temporary memory.
   CUstream_st* stream();

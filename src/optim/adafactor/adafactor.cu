@@ -1,18 +1,9 @@
 #include "device_support.cuh"
-#include "optimizers.cuh"
+#include "optim/adafactor/adafactor.cuh"
 #include "reduce.cuh"
 
 namespace primer::kernels {
 namespace {
-
-__global__ void adamw_kernel(float* param, const float* grad, float* m, float* v, std::int64_t count,
-                             AdamWConstants k) {
-  PRIMER_GRID_STRIDE(i, count) {
-    m[i] = k.beta1 * m[i] + (1.0f - k.beta1) * grad[i];
-    v[i] = k.beta2 * v[i] + (1.0f - k.beta2) * grad[i] * grad[i];
-    param[i] = param[i] * k.decay - k.step_size * m[i] / (sqrtf(v[i]) / k.correction2_sqrt + k.eps);
-  }
-}
 
 __global__ void adafactor_rows_kernel(const float* grad, std::int64_t rows, std::int64_t columns,
                                       double decay, double epsilon1, float* row_state) {
@@ -22,8 +13,8 @@ __global__ void adafactor_rows_kernel(const float* grad, std::int64_t rows, std:
       const double g = grad[r * columns + c];
       total += g * g + epsilon1;
     }
-    row_state[r] =
-        static_cast<float>(decay * row_state[r] + (1.0 - decay) * total / static_cast<double>(columns));
+    row_state[r] = static_cast<float>(
+        optim::adafactor_moment(decay, row_state[r], total / static_cast<double>(columns)));
   }
 }
 
@@ -35,7 +26,7 @@ __global__ void adafactor_columns_kernel(const float* grad, std::int64_t rows, s
       const double g = grad[r * columns + c];
       total += (g * g + epsilon1) / static_cast<double>(rows);
     }
-    column_state[c] = static_cast<float>(decay * column_state[c] + (1.0 - decay) * total);
+    column_state[c] = static_cast<float>(optim::adafactor_moment(decay, column_state[c], total));
   }
 }
 
@@ -52,9 +43,8 @@ __global__ void factored_update_kernel(const float* grad, const float* row_state
                                        float* update) {
   PRIMER_GRID_STRIDE(i, rows * columns) {
     const std::int64_t r = i / columns, c = i % columns;
-    const double row_factor = 1.0 / sqrt(static_cast<double>(row_state[r]) / *row_mean);
-    update[i] = static_cast<float>(static_cast<double>(grad[i]) * row_factor /
-                                   sqrt(static_cast<double>(column_state[c])));
+    update[i] = static_cast<float>(
+        optim::adafactor_factored_update(grad[i], row_state[r], *row_mean, column_state[c]));
   }
 }
 
@@ -62,7 +52,7 @@ __global__ void vector_update_kernel(const float* grad, std::int64_t count, doub
                                      float* second_moment, float* update) {
   PRIMER_GRID_STRIDE(i, count) {
     const double g = grad[i];
-    second_moment[i] = static_cast<float>(decay * second_moment[i] + (1.0 - decay) * (g * g + epsilon1));
+    second_moment[i] = static_cast<float>(optim::adafactor_moment(decay, second_moment[i], g * g + epsilon1));
     update[i] = static_cast<float>(g / sqrt(static_cast<double>(second_moment[i])));
   }
 }
@@ -70,11 +60,9 @@ __global__ void vector_update_kernel(const float* grad, std::int64_t count, doub
 // Reads the two sums of squares on the device, so the update needs no host round trip.
 __global__ void apply_kernel(float* param, const float* update, std::int64_t count,
                              const double* update_squares, const double* param_squares,
-                             AdafactorConstants k) {
-  const double clip = fmax(1.0, sqrt(*update_squares / static_cast<double>(count)) / k.clip_threshold);
-  const double scale =
-      k.relative_step ? fmax(k.epsilon2, sqrt(*param_squares / static_cast<double>(count))) : 1.0;
-  const float step_size = static_cast<float>(k.lr * scale / clip);
+                             optim::AdafactorStep step) {
+  const float step_size = static_cast<float>(optim::adafactor_step_size(
+      step, *update_squares / static_cast<double>(count), *param_squares / static_cast<double>(count)));
   PRIMER_GRID_STRIDE(i, count) {
     param[i] -= step_size * update[i];
   }
@@ -82,35 +70,29 @@ __global__ void apply_kernel(float* param, const float* update, std::int64_t cou
 
 }  // namespace
 
-cudaError_t adamw_update(float* param, const float* grad, float* m, float* v, std::int64_t count,
-                         const AdamWConstants& constants, cudaStream_t stream) {
-  adamw_kernel<<<blocks_for(count), kThreads, 0, stream>>>(param, grad, m, v, count, constants);
-  return cudaGetLastError();
-}
-
 cudaError_t adafactor_update(float* param, const float* grad, float* row_state, float* column_state,
                              float* second_moment, std::int64_t rows, std::int64_t columns,
-                             const AdafactorConstants& constants, float* update, double* scratch,
+                             const optim::AdafactorStep& step, float* update, double* scratch,
                              cudaStream_t stream) {
   const std::int64_t count = rows * columns;
   double* results = scratch + reduce_scratch_size();  // [0] row mean, [1] update squares, [2] param squares
   if (row_state != nullptr) {
-    adafactor_rows_kernel<<<blocks_for(rows), kThreads, 0, stream>>>(grad, rows, columns, constants.decay,
-                                                                     constants.epsilon1, row_state);
-    adafactor_columns_kernel<<<blocks_for(columns), kThreads, 0, stream>>>(
-        grad, rows, columns, constants.decay, constants.epsilon1, column_state);
+    adafactor_rows_kernel<<<blocks_for(rows), kThreads, 0, stream>>>(grad, rows, columns, step.decay,
+                                                                     step.epsilon1, row_state);
+    adafactor_columns_kernel<<<blocks_for(columns), kThreads, 0, stream>>>(grad, rows, columns, step.decay,
+                                                                           step.epsilon1, column_state);
     row_mean_kernel<<<1, 32, 0, stream>>>(row_state, rows, results);
     factored_update_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad, row_state, column_state, results,
                                                                        rows, columns, update);
   } else {
-    vector_update_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        grad, count, constants.decay, constants.epsilon1, second_moment, update);
+    vector_update_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad, count, step.decay, step.epsilon1,
+                                                                     second_moment, update);
   }
   cudaError_t status = sum(update, count, true, scratch, results + 1, stream);
   if (status == cudaSuccess) status = sum(param, count, true, scratch, results + 2, stream);
   if (status != cudaSuccess) return status;
   apply_kernel<<<blocks_for(count), kThreads, 0, stream>>>(param, update, count, results + 1, results + 2,
-                                                           constants);
+                                                           step);
   return cudaGetLastError();
 }
 

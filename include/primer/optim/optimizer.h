@@ -1,7 +1,8 @@
 #pragma once
 // Optimizers over a model's named parameters: AdamW (PyTorch's) and Adafactor (Mesh-TF's, the paper's
-// recipe). The arithmetic is the backend's (OptimizerKernels); these classes own the state, which they
-// expose by name for checkpoints.
+// recipe). Each is a slice like an op (src/optim/<name>/: the class owning the state, which it exposes by
+// name for checkpoints; the update's formulas shared by the CPU loop and the CUDA kernel; a kernel per
+// device found through a KernelTable).
 #include <map>
 #include <memory>
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "primer/nn/module.h"
 
-namespace primer::train {
+namespace primer::optim {
 
 struct AdamWOptions {
   double beta1 = 0.9;
@@ -59,4 +60,4 @@ std::unique_ptr<Optimizer> make_adafactor(std::vector<nn::NamedParameter> parame
 // before clipping (NaN or Inf when a gradient is not finite).
 double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double max_norm);
 
-}  // namespace primer::train
+}  // namespace primer::optim
