@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Computes every primer op independently with PyTorch in float64 and writes, per case, the inputs, the
-forward output, and the gradients of sum(output * weights) for random weights, to a JSON file that
-tests/unit/reference_test.cpp checks the C++ ops against.
+"""Computes every primer op case independently with PyTorch in float64 and writes, per case, the forward
+output and the gradients of sum(output * weights) for random weights, to a JSON file that
+tests/unit/reference_test.cpp checks the C++ ops against. The cases and their inputs come from the C++
+side's one list (primer-op-cases writes them; each op slice registers its own), so every case that the
+gradient check and the CUDA parity test run is checked here too; this file only knows how PyTorch
+computes each kind of op.
 
-Usage: /usr/bin/python3 op_references.py OUTPUT.json  (Debian's python3-torch)
+Usage: /usr/bin/python3 op_references.py CASES.json OUTPUT.json  (Debian's python3-torch)
 """
 import json
 import sys
@@ -14,28 +17,23 @@ import torch.nn.functional as F
 torch.manual_seed(20261123)
 
 
-def randn(*shape, scale=1.0):
-    return torch.randn(*shape, dtype=torch.float64) * scale
+def decode(encoded, dtype):
+    return torch.tensor(encoded["data"], dtype=dtype).reshape(encoded["shape"])
 
 
 def encode(tensor):
     return {"shape": list(tensor.shape), "data": tensor.detach().reshape(-1).tolist()}
 
 
-def case(op, inputs, ints=None, params=None, name=None):
-    """Runs op(**inputs, **ints, **params); records output and gradients w.r.t. every float input."""
-    leaves = {key: value.clone().requires_grad_(True) for key, value in inputs.items()}
-    ints = ints or {}
-    params = params or {}
-    output = FUNCTIONS[op](**leaves, **ints, **params)
+def reference(case):
+    """Runs the case's function on its inputs; records output and gradients w.r.t. every float input."""
+    leaves = {key: decode(value, torch.float64).requires_grad_(True) for key, value in case["inputs"].items()}
+    indices = {key: decode(value, torch.int32) for key, value in case["indices"].items()}
+    output = FUNCTIONS[case["reference"]](**leaves, **indices, **case["params"])
     weights = torch.randn(output.shape, dtype=torch.float64)
     (output * weights).sum().backward()
     return {
-        "name": name or op,
-        "op": op,
-        "params": params,
-        "inputs": {key: encode(value) for key, value in inputs.items()},
-        "ints": {key: encode(value) for key, value in ints.items()},
+        "name": case["name"],
         "weights": encode(weights),
         "output": encode(output),
         "grads": {key: encode(leaf.grad) for key, leaf in leaves.items()},
@@ -70,6 +68,10 @@ def cross_entropy(logits, targets, z_loss):
     return (F.cross_entropy(logits, targets.long(), ignore_index=-1) + z_term).reshape(1)
 
 
+def rms_norm(x, gamma, eps):
+    return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps) * gamma
+
+
 def rotary(x, offset, base):
     # Complex rotation of the pairs (x[i], x[i + D/2]): an independent formulation of the same map.
     batch, time, heads, dim = x.shape
@@ -82,11 +84,21 @@ def rotary(x, offset, base):
 
 
 FUNCTIONS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "scale": lambda a, factor: a * factor,
+    "mean": lambda a: a.mean().reshape(1),
+    "reshape": lambda x, shape: x.reshape(shape),
+    "transpose": lambda x, dim0, dim1: x.transpose(dim0, dim1),
+    "permute": lambda x, order: x.permute(order),
     "matmul": lambda a, b: a @ b,
     "linear": lambda x, weight, bias: F.linear(x, weight, bias),
+    "linear_without_bias": lambda x, weight: F.linear(x, weight),
     "embedding": lambda table, ids: F.embedding(ids.long(), table),
     "layer_norm": lambda x, gamma, beta, eps: F.layer_norm(x, (x.shape[-1],), gamma, beta, eps),
-    "rms_norm": lambda x, gamma, eps: x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps) * gamma,
+    "layer_norm_without_beta": lambda x, gamma, eps: F.layer_norm(x, (x.shape[-1],), gamma, None, eps),
+    "rms_norm": rms_norm,
     "relu": lambda x: F.relu(x),
     "squared_relu": lambda x: F.relu(x).square(),
     "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
@@ -100,38 +112,13 @@ FUNCTIONS = {
 }
 
 
-def away_from_zero(x, margin=1e-3):
-    return torch.where(x.abs() < margin, x.sign() * margin + x, x)
-
-
 def main():
-    qkv = (2, 9, 3, 5)
-    cases = [
-        case("matmul", {"a": randn(5, 7), "b": randn(7, 3)}, name="matmul 2d"),
-        case("matmul", {"a": randn(3, 5, 7), "b": randn(3, 7, 3)}, name="matmul batched"),
-        case("linear", {"x": randn(2, 3, 7), "weight": randn(5, 7), "bias": randn(5)}),
-        case("embedding", {"table": randn(11, 6)}, ints={"ids": torch.tensor([[1, 4, 4, 10, 0], [3, 3, 3, 7, 9]])}),
-        case("layer_norm", {"x": randn(3, 4, 13, scale=3.0), "gamma": randn(13), "beta": randn(13)},
-             params={"eps": 1e-6}),
-        case("rms_norm", {"x": randn(3, 4, 13, scale=3.0), "gamma": randn(13)}, params={"eps": 1e-6}),
-        case("relu", {"x": away_from_zero(randn(4, 9))}),
-        case("squared_relu", {"x": away_from_zero(randn(4, 9))}),
-        case("gelu_tanh", {"x": randn(4, 9, scale=2.0)}),
-        case("silu", {"x": randn(4, 9, scale=2.0)}),
-        case("swiglu", {"gate": randn(4, 9, scale=2.0), "up": randn(4, 9)}),
-        case("causal_dconv", {"x": randn(2, 7, 5), "weight": randn(3, 5)}),
-        case("rotary", {"x": randn(2, 7, 3, 6)}, params={"offset": 5, "base": 10000.0}),
-        case("attention", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv)}, params={"scale": 0.45}),
-        case("attention_bias", {"q": randn(*qkv), "k": randn(*qkv), "v": randn(*qkv), "bias": randn(3, 9, 9)},
-             params={"scale": 1.0}),
-        case("attention_bias", {"q": randn(2, 4, 3, 5), "k": randn(*qkv), "v": randn(*qkv), "bias": randn(3, 4, 9)},
-             params={"scale": 0.8}, name="attention with fewer queries than keys"),
-        case("cross_entropy", {"logits": randn(7, 13, scale=3.0)},
-             ints={"targets": torch.tensor([0, 12, -1, 5, 5, 3, -1])}, params={"z_loss": 1e-4}),
-    ]
-    with open(sys.argv[1], "w") as out:
-        json.dump({"torch_version": torch.__version__, "cases": cases}, out)
-    print(f"wrote {len(cases)} op references (PyTorch {torch.__version__}) to {sys.argv[1]}")
+    with open(sys.argv[1]) as cases_file:
+        cases = json.load(cases_file)["cases"]
+    references = [reference(case) for case in cases]
+    with open(sys.argv[2], "w") as out:
+        json.dump({"torch_version": torch.__version__, "cases": references}, out)
+    print(f"wrote {len(references)} op references (PyTorch {torch.__version__}) to {sys.argv[2]}")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,22 @@
-// The CUDA backend against the CPU backend: every op's output and input gradients on random inputs of
-// odd shapes (f32 within 1e-5 relative, bf16 matmuls within 1e-2), and one optimizer step of each kind.
-// Without a GPU (or in a build without CUDA) every test is skipped with the reason.
+// The CUDA kernels against the CPU's: every op case's output and input gradients (tests/support/op_cases.h,
+// f32 within 1e-5 relative), bf16 matmuls (within 1e-2), the hot ops at a training shape, two steps of each
+// optimizer, and the device's own failure modes. Without a GPU (or in a build without CUDA) every test is
+// skipped with the reason.
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "comparison.h"
+#include "op_cases.h"
 #include "primer/backend/backend.h"
 #include "primer/backend/cuda_info.h"
-#include "primer/ops/activation.h"
 #include "primer/ops/attention.h"
-#include "primer/ops/causal_dconv.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
 #include "primer/ops/embedding.h"
 #include "primer/ops/linear.h"
 #include "primer/ops/matmul_precision.h"
 #include "primer/ops/normalization.h"
-#include "primer/ops/rotary.h"
 #include "primer/optim/optimizer.h"
 #include "primer/tensor/random.h"
 
@@ -28,12 +27,18 @@ using Inputs = std::vector<Variable>;
 // The op under test; integer operands (ids, targets) are captured on the CPU and moved to `device`.
 using Op = std::function<Variable(const Inputs&, Device)>;
 
+// Empty when a GPU can run the tests; otherwise why not.
+std::string why_no_gpu() {
+  const CudaInfo info = cuda_info();
+  if (!info.compiled) return "this build has no CUDA backend";
+  if (info.device_count == 0) return "no GPU visible: " + info.error;
+  return "";
+}
+
 class CudaBackend : public ::testing::Test {
  protected:
   void SetUp() override {
-    const CudaInfo info = cuda_info();
-    if (!info.compiled) GTEST_SKIP() << "this build has no CUDA backend";
-    if (info.device_count == 0) GTEST_SKIP() << "no GPU visible: " << info.error;
+    if (const std::string reason = why_no_gpu(); !reason.empty()) GTEST_SKIP() << reason;
   }
 };
 
@@ -86,25 +91,22 @@ TEST_F(CudaBackend, CopiesBetweenHostAndDeviceInEveryDtype) {
             std::vector<float>(4, 2.5f));
 }
 
-TEST_F(CudaBackend, ElementwiseAndReductions) {
-  expect_matches_cpu("add, sub, mul, scale",
-                     [](const Inputs& in, Device) {
-                       return ops::scale(ops::mul(ops::add(in[0], in[1]), ops::sub(in[0], in[1])), 0.3);
-                     },
-                     {random({4, 37}, 2), random({4, 37}, 3)});
-  expect_matches_cpu("mean", [](const Inputs& in, Device) { return ops::mean(in[0]); }, {random({1001}, 4)});
+class CudaOpCase : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (const std::string reason = why_no_gpu(); !reason.empty()) GTEST_SKIP() << reason;
+  }
+};
+
+TEST_P(CudaOpCase, MatchesTheCpu) {
+  const testing::OpCase& c = testing::op_case(GetParam());
+  expect_matches_cpu(
+      c.name, [&c](const Inputs& in, Device d) { return c.run(in, testing::op_case_indices(c, d)); },
+      testing::op_case_inputs(c, DType::f32));
 }
 
-TEST_F(CudaBackend, MatmulLinearAndTheirGradients) {
-  expect_matches_cpu("linear with bias",
-                     [](const Inputs& in, Device) { return ops::linear(in[0], in[1], in[2]); },
-                     {random({3, 7, 29}, 5), random({41, 29}, 6, 0.2), random({41}, 7)});
-  expect_matches_cpu("batched matmul", [](const Inputs& in, Device) { return ops::matmul(in[0], in[1]); },
-                     {random({3, 5, 7}, 8), random({3, 7, 4}, 9)});
-  expect_matches_cpu("matmul with a shared 2-D b",
-                     [](const Inputs& in, Device) { return ops::matmul(in[0], in[1]); },
-                     {random({3, 5, 7}, 10), random({7, 4}, 11)});
-}
+INSTANTIATE_TEST_SUITE_P(CudaBackend, CudaOpCase, ::testing::ValuesIn(testing::op_case_names()),
+                         [](const auto& info) { return testing::op_case_test_name(info.param); });
 
 TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
   expect_matches_cpu(
@@ -114,50 +116,6 @@ TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
         return ops::linear(in[0], in[1], in[2]);
       },
       {random({3, 7, 29}, 12), random({41, 29}, 13, 0.2), random({41}, 14)}, 1e-2);
-}
-
-TEST_F(CudaBackend, EmbeddingNormsActivations) {
-  const Tensor ids = Tensor::from_vector(std::vector<std::int32_t>{1, 4, 4, 10, 0, 3, 3, 3, 7, 9}, {2, 5});
-  expect_matches_cpu("embedding",
-                     [ids](const Inputs& in, Device d) { return ops::embedding(in[0], ids.to(d)); },
-                     {random({11, 6}, 15)});
-  expect_matches_cpu("layer_norm",
-                     [](const Inputs& in, Device) { return ops::layer_norm(in[0], in[1], in[2], 1e-6); },
-                     {random({3, 4, 13}, 16, 3.0), random({13}, 17), random({13}, 18)});
-  expect_matches_cpu("rms_norm", [](const Inputs& in, Device) { return ops::rms_norm(in[0], in[1], 1e-6); },
-                     {random({3, 4, 13}, 19, 3.0), random({13}, 20)});
-  for (const Activation kind :
-       {Activation::relu, Activation::squared_relu, Activation::gelu_tanh, Activation::silu}) {
-    expect_matches_cpu("activation " + std::to_string(static_cast<int>(kind)),
-                       [kind](const Inputs& in, Device) { return ops::activation(kind, in[0]); },
-                       {random({4, 9}, 21, 2.0)});
-  }
-  expect_matches_cpu("swiglu", [](const Inputs& in, Device) { return ops::swiglu(in[0], in[1]); },
-                     {random({4, 9}, 22, 2.0), random({4, 9}, 23)});
-}
-
-TEST_F(CudaBackend, ConvolutionRotaryAttention) {
-  expect_matches_cpu("causal_dconv", [](const Inputs& in, Device) { return ops::causal_dconv(in[0], in[1]); },
-                     {random({2, 7, 5}, 24), random({3, 5}, 25)});
-  expect_matches_cpu("rotary", [](const Inputs& in, Device) { return ops::rotary(in[0], 5, 10000.0); },
-                     {random({2, 7, 3, 6}, 26)});
-  expect_matches_cpu(
-      "attention",
-      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], Variable(), 0.45); },
-      {random({2, 9, 3, 5}, 27), random({2, 9, 3, 5}, 28), random({2, 9, 3, 5}, 29)});
-  expect_matches_cpu(
-      "attention with bias, fewer queries than keys",
-      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], in[3], 0.8); },
-      {random({2, 4, 3, 40}, 30), random({2, 9, 3, 40}, 31), random({2, 9, 3, 40}, 32),
-       random({3, 4, 9}, 33)});
-}
-
-TEST_F(CudaBackend, CrossEntropyWithZLossAndIgnoredTargets) {
-  const Tensor targets = Tensor::from_vector(std::vector<std::int32_t>{0, 12, -1, 5, 5, 3, -1}, {7});
-  expect_matches_cpu(
-      "cross_entropy",
-      [targets](const Inputs& in, Device d) { return ops::cross_entropy(in[0], targets.to(d), 1e-4); },
-      {random({7, 1013}, 34, 3.0)});
 }
 
 TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {

@@ -1,0 +1,18 @@
+#include "op_cases.h"
+#include "primer/ops/causal_dconv.h"
+
+namespace primer::testing {
+namespace {
+
+Variable convolve(const std::vector<Variable>& v, const std::map<std::string, Tensor>&) {
+  return ops::causal_dconv(v[0], v[1]);
+}
+
+const OpCaseRegistration registered{{
+    {"causal_dconv", "causal_dconv", {{"x", {2, 7, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+    // A sequence shorter than the kernel exercises the zero padding alone.
+    {"causal_dconv T=1", "causal_dconv", {{"x", {2, 1, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+}};
+
+}  // namespace
+}  // namespace primer::testing

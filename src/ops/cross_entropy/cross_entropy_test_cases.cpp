@@ -1,0 +1,26 @@
+#include "op_cases.h"
+#include "primer/ops/cross_entropy.h"
+
+namespace primer::testing {
+namespace {
+
+OpCase cross_entropy_case(const char* name, std::int64_t vocab, double z_loss) {
+  return {name,
+          "cross_entropy",
+          {{"logits", {7, vocab}, 3.0}},
+          {{"targets", Tensor::from_vector(std::vector<std::int32_t>{0, 12, -1, 5, 5, 3, -1}, {7})}},
+          {{"z_loss", z_loss}},
+          [z_loss](const std::vector<Variable>& v, const std::map<std::string, Tensor>& indices) {
+            return ops::cross_entropy(v[0], indices.at("targets"), z_loss);
+          }};
+}
+
+const OpCaseRegistration registered{{
+    cross_entropy_case("cross_entropy with z-loss and ignored targets", 13, 1e-2),
+    cross_entropy_case("cross_entropy without z-loss", 13, 0.0),
+    // A vocabulary wider than a block of threads.
+    cross_entropy_case("cross_entropy over 1013 classes", 1013, 1e-4),
+}};
+
+}  // namespace
+}  // namespace primer::testing
