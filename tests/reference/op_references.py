@@ -72,6 +72,11 @@ def rms_norm(x, gamma, eps):
     return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps) * gamma
 
 
+def residual_rms_norm(x, residual, gamma, eps):
+    total = x + residual
+    return rms_norm(total, gamma, eps) + 0.5 * total
+
+
 def rotary(x, offset, base):
     # Complex rotation of the pairs (x[i], x[i + D/2]): an independent formulation of the same map.
     batch, time, heads, dim = x.shape
@@ -99,6 +104,7 @@ FUNCTIONS = {
     "layer_norm": lambda x, gamma, beta, eps: F.layer_norm(x, (x.shape[-1],), gamma, beta, eps),
     "layer_norm_without_beta": lambda x, gamma, eps: F.layer_norm(x, (x.shape[-1],), gamma, None, eps),
     "rms_norm": rms_norm,
+    "residual_rms_norm": residual_rms_norm,
     "relu": lambda x: F.relu(x),
     "squared_relu": lambda x: F.relu(x).square(),
     "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),

@@ -7,6 +7,10 @@
 #include "primer/backend/stats_dtype.h"
 
 namespace primer::ops {
+
+const KernelTable<RmsNormBackward*> rms_norm_backward_kernels{"rms_norm backward", cpu::rms_norm_backward,
+                                                              PRIMER_CUDA_KERNEL(cuda::rms_norm_backward)};
+
 namespace {
 
 const KernelTable<LayerNormForward*> layer_norm_forward_kernels{"layer_norm", cpu::layer_norm_forward,
@@ -15,9 +19,6 @@ const KernelTable<LayerNormBackward*> layer_norm_backward_kernels{
     "layer_norm backward", cpu::layer_norm_backward, PRIMER_CUDA_KERNEL(cuda::layer_norm_backward)};
 const KernelTable<RmsNormForward*> rms_norm_forward_kernels{"rms_norm", cpu::rms_norm_forward,
                                                             PRIMER_CUDA_KERNEL(cuda::rms_norm_forward)};
-const KernelTable<RmsNormBackward*> rms_norm_backward_kernels{"rms_norm backward", cpu::rms_norm_backward,
-                                                              PRIMER_CUDA_KERNEL(cuda::rms_norm_backward)};
-
 void check_norm_shapes(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op) {
   PRIMER_CHECK(x.dim() >= 1 && gamma.dim() == 1 && gamma.size(0) == x.size(-1),
                "{}: gamma {} must match the last dimension of x {}", op, gamma.describe(), x.describe());

@@ -3,6 +3,7 @@
 // (normalization_cpu.cpp, normalization_cuda.cpp). normalization.cpp checks shapes before calling them.
 // Over the last dimension C of x ([N, C]); beta and grad_beta may be undefined (scale-only norm);
 // mean and rstd are [N] in stats_dtype(x).
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -16,6 +17,9 @@ using RmsNormForward = void(const Tensor& x, const Tensor& gamma, double eps, co
                             const Tensor& rstd);
 using RmsNormBackward = void(const Tensor& grad_y, const Tensor& x, const Tensor& gamma, const Tensor& rstd,
                              const Tensor& grad_x, const Tensor& grad_gamma);
+
+// RMSNorm's backward, for the fused ops whose forward ends in an RMSNorm (residual_rms_norm).
+extern const KernelTable<RmsNormBackward*> rms_norm_backward_kernels;
 
 }  // namespace primer::ops
 
