@@ -1,6 +1,7 @@
 #include "primer/nn/layers.h"
 
 #include "primer/ops/causal_dconv.h"
+#include "primer/ops/elementwise.h"
 #include "primer/ops/embedding.h"
 #include "primer/ops/linear.h"
 #include "primer/ops/normalization.h"
@@ -27,6 +28,12 @@ Norm::Norm(NormKind kind, std::int64_t width, double eps) : kind_(kind), eps_(ep
 Variable Norm::operator()(const Variable& x) const {
   return kind_ == NormKind::layer_norm ? ops::layer_norm(x, scale_, bias_, eps_)
                                        : ops::rms_norm(x, scale_, eps_);
+}
+
+ops::ResidualNorm Norm::add_and_normalize(const Variable& x, const Variable& addend) const {
+  if (kind_ == NormKind::rms_norm) return ops::residual_rms_norm(x, addend, scale_, eps_);
+  const Variable sum = ops::add(x, addend);
+  return {sum, (*this)(sum)};
 }
 
 Embedding::Embedding(std::int64_t rows, std::int64_t width, double init_std, Generator& generator) {

@@ -27,10 +27,12 @@ Variable TransformerBlock::extend(const Variable& x, const std::vector<Attention
 }
 
 Variable TransformerBlock::add_feed_forward(const Variable& x, const Variable& attention_out) const {
+  if (placement_ == NormPlacement::pre) {
+    const ops::ResidualNorm after_attention = ffn_norm_.add_and_normalize(x, attention_out);
+    return ops::add(after_attention.sum, ffn_(after_attention.normalized));
+  }
   const Variable after_attention = ops::add(x, attention_out);
-  const Variable ffn_branch =
-      placement_ == NormPlacement::pre ? ffn_(ffn_norm_(after_attention)) : ffn_norm_(ffn_(after_attention));
-  return ops::add(after_attention, ffn_branch);
+  return ops::add(after_attention, ffn_norm_(ffn_(after_attention)));
 }
 
 }  // namespace primer::nn

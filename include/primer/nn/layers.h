@@ -3,6 +3,7 @@
 // causal depthwise convolution of Multi-DConv-Head Attention. Initialisation follows Mesh-TF, the code
 // the Primer paper used (docs/models.md).
 #include "primer/nn/module.h"
+#include "primer/ops/residual_rms_norm.h"
 #include "primer/tensor/random.h"
 
 namespace primer::nn {
@@ -26,6 +27,8 @@ class Norm : public Module {
  public:
   Norm(NormKind kind, std::int64_t width, double eps);
   Variable operator()(const Variable& x) const;
+  // The pre-norm residual step: sum = x + addend and this norm of it; fused for RMSNorm.
+  ops::ResidualNorm add_and_normalize(const Variable& x, const Variable& addend) const;
 
  private:
   NormKind kind_;
