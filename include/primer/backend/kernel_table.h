@@ -11,7 +11,7 @@ template <class Kernel>
 struct KernelTable {
   const char* op;
   Kernel cpu;
-  Kernel cuda;  // null in a build without CUDA (PRIMER_CUDA_KERNEL)
+  Kernel cuda;  // null in a build without CUDA
 
   Kernel at(Device device) const {
     const Kernel kernel = device.kind == DeviceKind::cpu ? cpu : cuda;
@@ -22,8 +22,22 @@ struct KernelTable {
 
 }  // namespace primer
 
+// Declares the kernel `name`, of the function type Kernel, once per device: primer::cpu::name (defined in
+// the slice's <op>_cpu.cpp) and primer::cuda::name (in <op>_cuda.cpp, built only with CUDA). Used at
+// namespace primer scope in a slice's <op>_kernels.h.
+#define PRIMER_DECLARE_KERNEL(Kernel, name) \
+  namespace cpu {                           \
+  Kernel name;                              \
+  }                                         \
+  namespace cuda {                          \
+  Kernel name;                              \
+  }
+
+// The KernelTable of a kernel declared so: its CPU definition and, in a build with CUDA, its CUDA one.
 #ifdef PRIMER_HAS_CUDA
-#define PRIMER_CUDA_KERNEL(kernel) (kernel)
+#define PRIMER_KERNEL_TABLE(op_name, name) \
+  { op_name, ::primer::cpu::name, ::primer::cuda::name }
 #else
-#define PRIMER_CUDA_KERNEL(kernel) nullptr
+#define PRIMER_KERNEL_TABLE(op_name, name) \
+  { op_name, ::primer::cpu::name, nullptr }
 #endif

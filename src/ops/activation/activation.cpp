@@ -8,14 +8,13 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<ActivationForward*> activation_forward_kernels{
-    "activation", cpu::activation_forward, PRIMER_CUDA_KERNEL(cuda::activation_forward)};
-const KernelTable<ActivationBackward*> activation_backward_kernels{
-    "activation backward", cpu::activation_backward, PRIMER_CUDA_KERNEL(cuda::activation_backward)};
-const KernelTable<SwigluForward*> swiglu_forward_kernels{"swiglu", cpu::swiglu_forward,
-                                                         PRIMER_CUDA_KERNEL(cuda::swiglu_forward)};
-const KernelTable<SwigluBackward*> swiglu_backward_kernels{"swiglu backward", cpu::swiglu_backward,
-                                                           PRIMER_CUDA_KERNEL(cuda::swiglu_backward)};
+const KernelTable<ActivationForward*> activation_forward_kernels =
+    PRIMER_KERNEL_TABLE("activation", activation_forward);
+const KernelTable<ActivationBackward*> activation_backward_kernels =
+    PRIMER_KERNEL_TABLE("activation backward", activation_backward);
+const KernelTable<SwigluForward*> swiglu_forward_kernels = PRIMER_KERNEL_TABLE("swiglu", swiglu_forward);
+const KernelTable<SwigluBackward*> swiglu_backward_kernels =
+    PRIMER_KERNEL_TABLE("swiglu backward", swiglu_backward);
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #pragma once
 // The kernels behind activation and swiglu, defined once per device (activation_cpu.cpp,
 // activation_cuda.cpp); activation.cpp checks shapes before calling them. All operands share x's shape.
+#include "primer/backend/kernel_table.h"
 #include "primer/ops/activation_kind.h"
 #include "primer/tensor/tensor.h"
 
@@ -15,16 +16,11 @@ using SwigluBackward = void(const Tensor& gate, const Tensor& up, const Tensor& 
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::ActivationForward activation_forward;
-ops::ActivationBackward activation_backward;
-ops::SwigluForward swiglu_forward;
-ops::SwigluBackward swiglu_backward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::ActivationForward activation_forward;
-ops::ActivationBackward activation_backward;
-ops::SwigluForward swiglu_forward;
-ops::SwigluBackward swiglu_backward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::ActivationForward, activation_forward)
+PRIMER_DECLARE_KERNEL(ops::ActivationBackward, activation_backward)
+PRIMER_DECLARE_KERNEL(ops::SwigluForward, swiglu_forward)
+PRIMER_DECLARE_KERNEL(ops::SwigluBackward, swiglu_backward)
+
+}  // namespace primer

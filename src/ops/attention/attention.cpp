@@ -9,10 +9,10 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<AttentionForward*> forward_kernels{"causal_attention", cpu::attention_forward,
-                                                     PRIMER_CUDA_KERNEL(cuda::attention_forward)};
-const KernelTable<AttentionBackward*> backward_kernels{"causal_attention backward", cpu::attention_backward,
-                                                       PRIMER_CUDA_KERNEL(cuda::attention_backward)};
+const KernelTable<AttentionForward*> forward_kernels =
+    PRIMER_KERNEL_TABLE("causal_attention", attention_forward);
+const KernelTable<AttentionBackward*> backward_kernels =
+    PRIMER_KERNEL_TABLE("causal_attention backward", attention_backward);
 
 void check_attention_shapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias) {
   const char* op = "causal_attention";

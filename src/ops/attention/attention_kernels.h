@@ -4,6 +4,7 @@
 // being the last Tq positions (Tq < Tk when decoding against a cache); bias: [H, Tq, Tk] added to the
 // scaled logits, or undefined; lse: [B, H, Tq] in stats_dtype, the log-sum-exp of each row, saved so
 // backward rebuilds probabilities without storing them. grad_bias receives the sum over the batch.
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -17,12 +18,9 @@ using AttentionBackward = void(const Tensor& grad_out, const Tensor& q, const Te
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::AttentionForward attention_forward;
-ops::AttentionBackward attention_backward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::AttentionForward attention_forward;
-ops::AttentionBackward attention_backward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::AttentionForward, attention_forward)
+PRIMER_DECLARE_KERNEL(ops::AttentionBackward, attention_backward)
+
+}  // namespace primer

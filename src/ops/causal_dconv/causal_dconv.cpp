@@ -8,10 +8,10 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<CausalDconvForward*> forward_kernels{"causal_dconv", cpu::causal_dconv_forward,
-                                                       PRIMER_CUDA_KERNEL(cuda::causal_dconv_forward)};
-const KernelTable<CausalDconvBackward*> backward_kernels{"causal_dconv backward", cpu::causal_dconv_backward,
-                                                         PRIMER_CUDA_KERNEL(cuda::causal_dconv_backward)};
+const KernelTable<CausalDconvForward*> forward_kernels =
+    PRIMER_KERNEL_TABLE("causal_dconv", causal_dconv_forward);
+const KernelTable<CausalDconvBackward*> backward_kernels =
+    PRIMER_KERNEL_TABLE("causal_dconv backward", causal_dconv_backward);
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // The causal depthwise convolution's kernels, defined once per device (causal_dconv_cpu.cpp,
 // causal_dconv_cuda.cpp); causal_dconv.cpp checks the shapes. x, y, grad_x: [B, T, C]; weight,
 // grad_weight: [3, C] with tap 0 on the current position.
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -12,12 +13,9 @@ using CausalDconvBackward = void(const Tensor& grad_y, const Tensor& x, const Te
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::CausalDconvForward causal_dconv_forward;
-ops::CausalDconvBackward causal_dconv_backward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::CausalDconvForward causal_dconv_forward;
-ops::CausalDconvBackward causal_dconv_backward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::CausalDconvForward, causal_dconv_forward)
+PRIMER_DECLARE_KERNEL(ops::CausalDconvBackward, causal_dconv_backward)
+
+}  // namespace primer

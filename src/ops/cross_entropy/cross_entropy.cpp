@@ -9,10 +9,10 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<CrossEntropyForward*> forward_kernels{"cross_entropy", cpu::cross_entropy_forward,
-                                                        PRIMER_CUDA_KERNEL(cuda::cross_entropy_forward)};
-const KernelTable<CrossEntropyBackward*> backward_kernels{
-    "cross_entropy backward", cpu::cross_entropy_backward, PRIMER_CUDA_KERNEL(cuda::cross_entropy_backward)};
+const KernelTable<CrossEntropyForward*> forward_kernels =
+    PRIMER_KERNEL_TABLE("cross_entropy", cross_entropy_forward);
+const KernelTable<CrossEntropyBackward*> backward_kernels =
+    PRIMER_KERNEL_TABLE("cross_entropy backward", cross_entropy_backward);
 
 double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
   if (z_loss == 0.0) return 0.0;

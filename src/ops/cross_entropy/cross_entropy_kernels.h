@@ -4,6 +4,7 @@
 // ignored, V or more an error; loss (one element, stats dtype) = mean over counted rows of
 // (lse - logit[target] + z_loss * lse^2); lse: [N]. Backward writes
 // grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot).
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -15,12 +16,9 @@ using CrossEntropyBackward = void(const Tensor& grad_loss, const Tensor& logits,
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::CrossEntropyForward cross_entropy_forward;
-ops::CrossEntropyBackward cross_entropy_backward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::CrossEntropyForward cross_entropy_forward;
-ops::CrossEntropyBackward cross_entropy_backward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::CrossEntropyForward, cross_entropy_forward)
+PRIMER_DECLARE_KERNEL(ops::CrossEntropyBackward, cross_entropy_backward)
+
+}  // namespace primer

@@ -8,10 +8,9 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<EmbeddingForward*> forward_kernels{"embedding", cpu::embedding_forward,
-                                                     PRIMER_CUDA_KERNEL(cuda::embedding_forward)};
-const KernelTable<EmbeddingBackward*> backward_kernels{"embedding backward", cpu::embedding_backward,
-                                                       PRIMER_CUDA_KERNEL(cuda::embedding_backward)};
+const KernelTable<EmbeddingForward*> forward_kernels = PRIMER_KERNEL_TABLE("embedding", embedding_forward);
+const KernelTable<EmbeddingBackward*> backward_kernels =
+    PRIMER_KERNEL_TABLE("embedding backward", embedding_backward);
 
 }  // namespace
 

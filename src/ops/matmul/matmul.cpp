@@ -7,7 +7,7 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<MatmulKernel*> matmul_kernels{"matmul", cpu::matmul, PRIMER_CUDA_KERNEL(cuda::matmul)};
+const KernelTable<MatmulKernel*> matmul_kernels = PRIMER_KERNEL_TABLE("matmul", matmul);
 
 void check_matmul_operands(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
   PRIMER_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3) && b.dim() <= a.dim() &&

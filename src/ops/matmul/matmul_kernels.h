@@ -3,6 +3,7 @@
 // matmul_cuda.cpp: cuBLASLt); matmul.cpp checks the shapes and dtypes. out[i] = a[i] @ b[i] (+ bias
 // broadcast over rows); a: [M, K] or [B, M, K]; b: [K, N] or [B, K, N]; out contiguous; a and b may be
 // strided (transposed views are free).
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -11,10 +12,8 @@ using MatmulKernel = void(const Tensor& a, const Tensor& b, const Tensor& bias, 
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::MatmulKernel matmul;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::MatmulKernel matmul;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::MatmulKernel, matmul)
+
+}  // namespace primer

@@ -8,17 +8,17 @@
 
 namespace primer::ops {
 
-const KernelTable<RmsNormBackward*> rms_norm_backward_kernels{"rms_norm backward", cpu::rms_norm_backward,
-                                                              PRIMER_CUDA_KERNEL(cuda::rms_norm_backward)};
+const KernelTable<RmsNormBackward*> rms_norm_backward_kernels =
+    PRIMER_KERNEL_TABLE("rms_norm backward", rms_norm_backward);
 
 namespace {
 
-const KernelTable<LayerNormForward*> layer_norm_forward_kernels{"layer_norm", cpu::layer_norm_forward,
-                                                                PRIMER_CUDA_KERNEL(cuda::layer_norm_forward)};
-const KernelTable<LayerNormBackward*> layer_norm_backward_kernels{
-    "layer_norm backward", cpu::layer_norm_backward, PRIMER_CUDA_KERNEL(cuda::layer_norm_backward)};
-const KernelTable<RmsNormForward*> rms_norm_forward_kernels{"rms_norm", cpu::rms_norm_forward,
-                                                            PRIMER_CUDA_KERNEL(cuda::rms_norm_forward)};
+const KernelTable<LayerNormForward*> layer_norm_forward_kernels =
+    PRIMER_KERNEL_TABLE("layer_norm", layer_norm_forward);
+const KernelTable<LayerNormBackward*> layer_norm_backward_kernels =
+    PRIMER_KERNEL_TABLE("layer_norm backward", layer_norm_backward);
+const KernelTable<RmsNormForward*> rms_norm_forward_kernels =
+    PRIMER_KERNEL_TABLE("rms_norm", rms_norm_forward);
 void check_norm_shapes(const Tensor& x, const Tensor& gamma, const Tensor& beta, const char* op) {
   PRIMER_CHECK(x.dim() >= 1 && gamma.dim() == 1 && gamma.size(0) == x.size(-1),
                "{}: gamma {} must match the last dimension of x {}", op, gamma.describe(), x.describe());

@@ -3,6 +3,7 @@
 
 #include "backend/cpu/kernel_support.h"
 #include "ops/normalization/normalization_kernels.h"
+#include "ops/normalization/rms_norm_row.h"
 
 namespace primer::cpu {
 void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, const Tensor& y,
@@ -89,7 +90,6 @@ void rms_norm_forward(const Tensor& x, const Tensor& gamma, double eps, const Te
   dispatch_floating(x.dtype(), "rms_norm", [&](auto tag) {
     using T = decltype(tag);
     check_operands({&x, &gamma, &y}, x.dtype(), "rms_norm");
-    using S = compute_type<T>;
     using Stat = stats_type<T>;
     const std::int64_t width = x.size(-1);
     const std::int64_t rows = x.numel() / width;
@@ -99,12 +99,7 @@ void rms_norm_forward(const Tensor& x, const Tensor& gamma, double eps, const Te
     Stat* pr = rstd.data<Stat>();
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < rows; ++n) {
-      S squares = 0;
-      for (std::int64_t c = 0; c < width; ++c) squares += S(px[n * width + c]) * S(px[n * width + c]);
-      const S inv = S(1) / std::sqrt(squares / S(width) + S(eps));
-      for (std::int64_t c = 0; c < width; ++c)
-        py[n * width + c] = static_cast<T>(S(px[n * width + c]) * inv * S(pg[c]));
-      pr[n] = static_cast<Stat>(inv);
+      pr[n] = static_cast<Stat>(rms_norm_row(px + n * width, pg, width, eps, py + n * width));
     }
   });
 }

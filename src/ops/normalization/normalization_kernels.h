@@ -23,16 +23,11 @@ extern const KernelTable<RmsNormBackward*> rms_norm_backward_kernels;
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::LayerNormForward layer_norm_forward;
-ops::LayerNormBackward layer_norm_backward;
-ops::RmsNormForward rms_norm_forward;
-ops::RmsNormBackward rms_norm_backward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::LayerNormForward layer_norm_forward;
-ops::LayerNormBackward layer_norm_backward;
-ops::RmsNormForward rms_norm_forward;
-ops::RmsNormBackward rms_norm_backward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::LayerNormForward, layer_norm_forward)
+PRIMER_DECLARE_KERNEL(ops::LayerNormBackward, layer_norm_backward)
+PRIMER_DECLARE_KERNEL(ops::RmsNormForward, rms_norm_forward)
+PRIMER_DECLARE_KERNEL(ops::RmsNormBackward, rms_norm_backward)
+
+}  // namespace primer

@@ -10,8 +10,8 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<ResidualRmsNormForward*> forward_kernels{
-    "residual_rms_norm", cpu::residual_rms_norm_forward, PRIMER_CUDA_KERNEL(cuda::residual_rms_norm_forward)};
+const KernelTable<ResidualRmsNormForward*> forward_kernels =
+    PRIMER_KERNEL_TABLE("residual_rms_norm", residual_rms_norm_forward);
 
 }  // namespace
 

@@ -1,6 +1,5 @@
-#include <cmath>
-
 #include "backend/cpu/kernel_support.h"
+#include "ops/normalization/rms_norm_row.h"
 #include "ops/residual_rms_norm/residual_rms_norm_kernels.h"
 
 namespace primer::cpu {
@@ -24,14 +23,9 @@ void residual_rms_norm_forward(const Tensor& x, const Tensor& residual, const Te
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < rows; ++n) {
       T* row = ps + n * width;
-      S squares = 0;
-      for (std::int64_t c = 0; c < width; ++c) {
+      for (std::int64_t c = 0; c < width; ++c)
         row[c] = static_cast<T>(S(px[n * width + c]) + S(pr[n * width + c]));
-        squares += S(row[c]) * S(row[c]);
-      }
-      const S inv = S(1) / std::sqrt(squares / S(width) + S(eps));
-      for (std::int64_t c = 0; c < width; ++c) py[n * width + c] = static_cast<T>(S(row[c]) * inv * S(pg[c]));
-      pstd[n] = static_cast<Stat>(inv);
+      pstd[n] = static_cast<Stat>(rms_norm_row(row, pg, width, eps, py + n * width));
     }
   });
 }

@@ -2,6 +2,7 @@
 // The fused residual add and RMSNorm's forward kernel, defined once per device (residual_rms_norm_cpu.cpp,
 // residual_rms_norm_cuda.cpp); residual_rms_norm.cpp checks the shapes. x, residual, sum, y: [N, C];
 // gamma: [C]; rstd: [N] in stats_dtype. Backward is RMSNorm's (normalization_kernels.h) and the add's.
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -11,10 +12,8 @@ using ResidualRmsNormForward = void(const Tensor& x, const Tensor& residual, con
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::ResidualRmsNormForward residual_rms_norm_forward;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::ResidualRmsNormForward residual_rms_norm_forward;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::ResidualRmsNormForward, residual_rms_norm_forward)
+
+}  // namespace primer

@@ -8,7 +8,7 @@
 namespace primer::ops {
 namespace {
 
-const KernelTable<RotaryKernel*> rotary_kernels{"rotary", cpu::rotary, PRIMER_CUDA_KERNEL(cuda::rotary)};
+const KernelTable<RotaryKernel*> rotary_kernels = PRIMER_KERNEL_TABLE("rotary", rotary);
 
 }  // namespace
 

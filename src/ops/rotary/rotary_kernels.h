@@ -3,6 +3,7 @@
 // shapes. x, out: [B, T, H, D], D even; inverse turns the other way (the backward).
 #include <cstdint>
 
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
@@ -12,10 +13,8 @@ using RotaryKernel = void(const Tensor& x, std::int64_t position_offset, double 
 
 }  // namespace primer::ops
 
-namespace primer::cpu {
-ops::RotaryKernel rotary;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-ops::RotaryKernel rotary;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(ops::RotaryKernel, rotary)
+
+}  // namespace primer

@@ -12,8 +12,7 @@
 namespace primer::optim {
 namespace {
 
-const KernelTable<AdafactorKernel*> adafactor_kernels{"adafactor", cpu::adafactor_update,
-                                                      PRIMER_CUDA_KERNEL(cuda::adafactor_update)};
+const KernelTable<AdafactorKernel*> adafactor_kernels = PRIMER_KERNEL_TABLE("adafactor", adafactor_update);
 
 class Adafactor final : public Optimizer {
  public:

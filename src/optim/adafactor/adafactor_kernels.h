@@ -3,6 +3,7 @@
 // adafactor.cpp checks the operands. Matrices [R, C]: row_state [R] and column_state [C], second_moment
 // undefined. Vectors: second_moment like param, row and column state undefined. In place, f32 (f64 in tests).
 #include "optim/adafactor/adafactor_formulas.h"
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::optim {
@@ -13,10 +14,8 @@ using AdafactorKernel = void(const Tensor& param, const Tensor& grad, const Tens
 
 }  // namespace primer::optim
 
-namespace primer::cpu {
-optim::AdafactorKernel adafactor_update;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-optim::AdafactorKernel adafactor_update;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(optim::AdafactorKernel, adafactor_update)
+
+}  // namespace primer

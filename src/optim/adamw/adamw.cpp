@@ -7,8 +7,7 @@
 namespace primer::optim {
 namespace {
 
-const KernelTable<AdamWKernel*> adamw_kernels{"adamw", cpu::adamw_update,
-                                              PRIMER_CUDA_KERNEL(cuda::adamw_update)};
+const KernelTable<AdamWKernel*> adamw_kernels = PRIMER_KERNEL_TABLE("adamw", adamw_update);
 
 class AdamW final : public Optimizer {
  public:

@@ -2,6 +2,7 @@
 // The AdamW update kernel, defined once per device (adamw_cpu.cpp, adamw_cuda.cpp); adamw.cpp checks the
 // operands' shapes. In place on param (f32 master weights, f64 in tests) and its moments m and v.
 #include "optim/adamw/adamw_formulas.h"
+#include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::optim {
@@ -11,10 +12,8 @@ using AdamWKernel = void(const Tensor& param, const Tensor& grad, const Tensor& 
 
 }  // namespace primer::optim
 
-namespace primer::cpu {
-optim::AdamWKernel adamw_update;
-}  // namespace primer::cpu
+namespace primer {
 
-namespace primer::cuda {
-optim::AdamWKernel adamw_update;
-}  // namespace primer::cuda
+PRIMER_DECLARE_KERNEL(optim::AdamWKernel, adamw_update)
+
+}  // namespace primer
