@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training throughput of two builds side by side, in one run, to show that a change costs no speed:
 # each variant trains the same model on the same data with each build in turn (alternating, so drift in
-# the machine's speed falls on both), several rounds, and the best tokens/s of each build is compared.
+# the machine's speed falls on both), several rounds, and the best tokens/s of each build (over steps 21-40,
+# after 20 steps of warm-up) is compared.
 # Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, batch 8, vocab 8192).
 # Needs data/prose_mix_tokens (tools/quickstart.sh).
 # Usage: benchmarks/compare_builds.sh BASELINE_BIN [CANDIDATE_BIN (default build/bin)] [ROUNDS (3)]
@@ -13,7 +14,7 @@ cd "$repo"
 baseline=${1:?usage: compare_builds.sh BASELINE_BIN [CANDIDATE_BIN] [ROUNDS]}
 candidate=${2:-build/bin}
 rounds=${3:-3}
-steps=30
+steps=40
 variants=(vanilla transformer++ primer_ez primer)
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
@@ -23,7 +24,7 @@ tokens_per_second() {  # bin variant precision -> tok/s at the last logged step
   "$1/primer-train" --config configs/tiny_primer_ez.yaml \
       --set model.variant="$2" --set model.d_model=256 --set model.num_layers=4 --set model.num_heads=4 \
       --set model.d_ff=1024 --set model.vocab_size=8192 --set data.seq_len=256 --set training.batch_size=8 \
-      --set training.steps=$steps --set training.precision="$3" --set logging.every=10 --set eval.every=1000 \
+      --set training.steps=$steps --set training.precision="$3" --set logging.every=20 --set eval.every=1000 \
       --set eval.batches=1 --set checkpoint.every=1000 --set checkpoint.directory="$run/ckpt" >"$log" 2>&1 ||
     { cat "$log" >&2; exit 1; }
   rm -rf "$run/ckpt"

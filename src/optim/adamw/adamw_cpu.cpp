@@ -15,7 +15,8 @@ void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& m, cons
     T* pv = v.data<T>();
     const optim::AdamWConstants<T> constants = optim::adamw_constants<T>(step);
     const std::int64_t count = param.numel();
-#pragma omp parallel for simd schedule(static)
+// Each thread copies the constants, so the compiler knows no store can change them and vectorises.
+#pragma omp parallel for simd schedule(static) firstprivate(constants)
     for (std::int64_t i = 0; i < count; ++i) optim::adamw_update_element(p[i], g[i], pm[i], pv[i], constants);
   });
 }

@@ -38,7 +38,7 @@ AdamWConstants<T> adamw_constants(const AdamWStep& step) {
 }
 
 template <class T>
-PRIMER_HOST_DEVICE void adamw_update_element(T& param, T grad, T& m, T& v, const AdamWConstants<T>& k) {
+PRIMER_HOST_DEVICE void adamw_update_element(T& param, T grad, T& m, T& v, AdamWConstants<T> k) {
   m = k.beta1 * m + (T(1) - k.beta1) * grad;
   v = k.beta2 * v + (T(1) - k.beta2) * grad * grad;
   param = param * k.decay - k.step_size * m / (std::sqrt(v) / k.correction2_sqrt + k.eps);
