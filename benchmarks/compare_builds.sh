@@ -5,7 +5,7 @@
 # after 20 steps of warm-up) is compared.
 # Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, batch 8, vocab 8192).
 # Needs data/prose_mix_tokens (tools/quickstart.sh).
-# Usage: benchmarks/compare_builds.sh BASELINE_BIN [CANDIDATE_BIN (default build/bin)] [ROUNDS (3)]
+# Usage: [VARIANTS="transformer++ primer"] benchmarks/compare_builds.sh BASELINE_BIN [CANDIDATE_BIN (build/bin)] [ROUNDS (3)]
 #   e.g. git worktree add /tmp/old main~5 && cmake -S /tmp/old -B /tmp/old/build -DPRIMER_CUDA=OFF &&
 #        cmake --build /tmp/old/build --target primer-train && benchmarks/compare_builds.sh /tmp/old/build/bin
 set -euo pipefail
@@ -15,7 +15,7 @@ baseline=${1:?usage: compare_builds.sh BASELINE_BIN [CANDIDATE_BIN] [ROUNDS]}
 candidate=${2:-build/bin}
 rounds=${3:-3}
 steps=40
-variants=(vanilla transformer++ primer_ez primer)
+read -r -a variants <<<"${VARIANTS:-vanilla transformer++ primer_ez primer}"
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
 
