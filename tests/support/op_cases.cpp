@@ -8,8 +8,28 @@
 namespace primer::testing {
 namespace {
 
-std::vector<OpCase>& registry() {
-  static std::vector<OpCase> cases;
+using CaseFactory = std::vector<OpCase> (*)();
+
+std::vector<CaseFactory>& factories() {
+  static std::vector<CaseFactory> registered;
+  return registered;
+}
+
+std::vector<OpCase> make_registry() {
+  std::vector<OpCase> cases;
+  for (const CaseFactory make_cases : factories()) {
+    for (OpCase& c : make_cases()) {
+      for (const OpCase& existing : cases) {
+        if (existing.name == c.name) throw std::logic_error("two op cases are named " + c.name);
+      }
+      cases.push_back(std::move(c));
+    }
+  }
+  return cases;
+}
+
+const std::vector<OpCase>& registry() {
+  static const std::vector<OpCase> cases = make_registry();
   return cases;
 }
 
@@ -28,13 +48,8 @@ nlohmann::json encode(const Tensor& t) {
 
 }  // namespace
 
-OpCaseRegistration::OpCaseRegistration(std::vector<OpCase> cases) {
-  for (OpCase& c : cases) {
-    for (const OpCase& existing : registry()) {
-      if (existing.name == c.name) throw std::logic_error("two op cases are named " + c.name);
-    }
-    registry().push_back(std::move(c));
-  }
+OpCaseRegistration::OpCaseRegistration(std::vector<OpCase> (*make_cases)()) {
+  factories().push_back(make_cases);
 }
 
 const std::vector<OpCase>& op_cases() {

@@ -39,9 +39,11 @@ struct OpCase {
   OpFunction run;
 };
 
-// Registers a slice's cases at start-up: `const OpCaseRegistration registered{{...cases...}};`.
+// Registers a slice's cases: `const OpCaseRegistration registered{[] { return std::vector<OpCase>{...}; }};`.
+// The function runs on the first use of the list, inside main: cases hold tensors, and tensors must not be
+// made during static initialisation (their allocator may not exist yet).
 struct OpCaseRegistration {
-  explicit OpCaseRegistration(std::vector<OpCase> cases);
+  explicit OpCaseRegistration(std::vector<OpCase> (*make_cases)());
 };
 
 const std::vector<OpCase>& op_cases();

@@ -12,17 +12,19 @@ OpCase activation_case(const char* name, Activation kind, bool kink_at_zero) {
           {},   {},   [kind](const Inputs& v, const Indices&) { return ops::activation(kind, v[0]); }};
 }
 
-const OpCaseRegistration registered{{
-    activation_case("relu", Activation::relu, true),
-    activation_case("squared_relu", Activation::squared_relu, true),
-    activation_case("gelu_tanh", Activation::gelu_tanh, false),
-    activation_case("silu", Activation::silu, false),
-    {"swiglu",
-     "swiglu",
-     {{"gate", {4, 9}, 2.0}, {"up", {4, 9}}},
-     {},
-     {},
-     [](const Inputs& v, const Indices&) { return ops::swiglu(v[0], v[1]); }},
+const OpCaseRegistration registered{[] {
+  return std::vector<OpCase>{
+      activation_case("relu", Activation::relu, true),
+      activation_case("squared_relu", Activation::squared_relu, true),
+      activation_case("gelu_tanh", Activation::gelu_tanh, false),
+      activation_case("silu", Activation::silu, false),
+      {"swiglu",
+       "swiglu",
+       {{"gate", {4, 9}, 2.0}, {"up", {4, 9}}},
+       {},
+       {},
+       [](const Inputs& v, const Indices&) { return ops::swiglu(v[0], v[1]); }},
+  };
 }};
 
 }  // namespace

@@ -8,10 +8,12 @@ Variable convolve(const std::vector<Variable>& v, const std::map<std::string, Te
   return ops::causal_dconv(v[0], v[1]);
 }
 
-const OpCaseRegistration registered{{
-    {"causal_dconv", "causal_dconv", {{"x", {2, 7, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
-    // A sequence shorter than the kernel exercises the zero padding alone.
-    {"causal_dconv T=1", "causal_dconv", {{"x", {2, 1, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+const OpCaseRegistration registered{[] {
+  return std::vector<OpCase>{
+      {"causal_dconv", "causal_dconv", {{"x", {2, 7, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+      // A sequence shorter than the kernel exercises the zero padding alone.
+      {"causal_dconv T=1", "causal_dconv", {{"x", {2, 1, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+  };
 }};
 
 }  // namespace

@@ -11,22 +11,24 @@ Variable product(const Inputs& v, const Indices&) {
   return ops::matmul(v[0], v[1]);
 }
 
-const OpCaseRegistration registered{{
-    {"matmul 2d", "matmul", {{"a", {5, 7}}, {"b", {7, 3}}}, {}, {}, product},
-    {"matmul batched", "matmul", {{"a", {3, 5, 7}}, {"b", {3, 7, 3}}}, {}, {}, product},
-    {"matmul with a shared 2-D b", "matmul", {{"a", {3, 5, 7}}, {"b", {7, 4}}}, {}, {}, product},
-    {"linear",
-     "linear",
-     {{"x", {3, 7, 29}}, {"weight", {41, 29}, 0.2}, {"bias", {41}}},
-     {},
-     {},
-     [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1], v[2]); }},
-    {"linear without bias",
-     "linear_without_bias",
-     {{"x", {2, 3, 7}}, {"weight", {5, 7}}},
-     {},
-     {},
-     [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1]); }},
+const OpCaseRegistration registered{[] {
+  return std::vector<OpCase>{
+      {"matmul 2d", "matmul", {{"a", {5, 7}}, {"b", {7, 3}}}, {}, {}, product},
+      {"matmul batched", "matmul", {{"a", {3, 5, 7}}, {"b", {3, 7, 3}}}, {}, {}, product},
+      {"matmul with a shared 2-D b", "matmul", {{"a", {3, 5, 7}}, {"b", {7, 4}}}, {}, {}, product},
+      {"linear",
+       "linear",
+       {{"x", {3, 7, 29}}, {"weight", {41, 29}, 0.2}, {"bias", {41}}},
+       {},
+       {},
+       [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1], v[2]); }},
+      {"linear without bias",
+       "linear_without_bias",
+       {{"x", {2, 3, 7}}, {"weight", {5, 7}}},
+       {},
+       {},
+       [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1]); }},
+  };
 }};
 
 }  // namespace

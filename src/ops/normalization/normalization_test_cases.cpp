@@ -9,25 +9,27 @@ using Indices = std::map<std::string, Tensor>;
 
 const OpInput x{"x", {3, 4, 13}, 3.0}, gamma{"gamma", {13}}, beta{"beta", {13}};
 
-const OpCaseRegistration registered{{
-    {"layer_norm",
-     "layer_norm",
-     {x, gamma, beta},
-     {},
-     {{"eps", 1e-6}},
-     [](const Inputs& v, const Indices&) { return ops::layer_norm(v[0], v[1], v[2], 1e-6); }},
-    {"layer_norm without beta",
-     "layer_norm_without_beta",
-     {x, gamma},
-     {},
-     {{"eps", 1e-6}},
-     [](const Inputs& v, const Indices&) { return ops::layer_norm(v[0], v[1], Variable(), 1e-6); }},
-    {"rms_norm",
-     "rms_norm",
-     {x, gamma},
-     {},
-     {{"eps", 1e-6}},
-     [](const Inputs& v, const Indices&) { return ops::rms_norm(v[0], v[1], 1e-6); }},
+const OpCaseRegistration registered{[] {
+  return std::vector<OpCase>{
+      {"layer_norm",
+       "layer_norm",
+       {x, gamma, beta},
+       {},
+       {{"eps", 1e-6}},
+       [](const Inputs& v, const Indices&) { return ops::layer_norm(v[0], v[1], v[2], 1e-6); }},
+      {"layer_norm without beta",
+       "layer_norm_without_beta",
+       {x, gamma},
+       {},
+       {{"eps", 1e-6}},
+       [](const Inputs& v, const Indices&) { return ops::layer_norm(v[0], v[1], Variable(), 1e-6); }},
+      {"rms_norm",
+       "rms_norm",
+       {x, gamma},
+       {},
+       {{"eps", 1e-6}},
+       [](const Inputs& v, const Indices&) { return ops::rms_norm(v[0], v[1], 1e-6); }},
+  };
 }};
 
 }  // namespace
