@@ -9,3 +9,6 @@ find_package(nlohmann_json 3.10 REQUIRED CONFIG)
 find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SPM REQUIRED IMPORTED_TARGET sentencepiece)
+
+# MPI (OpenMPI from Debian) launches and connects the ranks of a data-parallel run.
+find_package(MPI REQUIRED COMPONENTS CXX)

@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     primer::data::ValidationLoader loader(held_out.shards, seq_len, batch_size);
     const primer::train::Evaluation result =
         primer::train::evaluate(*trained.model, loader, batches, run.matmul_dtype());
+    if (result.targets == 0) throw primer::Error(fmt::format("{}: nothing to predict", held_out.description));
     const bool whole = batches == 0 || batches * batch_size >= loader.windows();
     fmt::print("checkpoint      {}\n", trained.checkpoint);
     fmt::print("text            {}\n", held_out.description);

@@ -1,14 +1,16 @@
 // primer-train --config configs/X.yaml [--set section.key=value]... [--resume | --dry-run]
 // Trains the model the config describes on its dataset; see docs/training.md. --dry-run validates the
 // config and prints the plan (sizes, batch, FLOPs, memory per device, checkpoints) without reading data.
+// Under `mpirun -np N` or `srun` each process is one rank of a data-parallel run (docs/distributed.md).
 // Exit status: 0 when the run is complete, 128 + N when signal N stopped it (after a checkpoint), 1 on an
-// error.
+// error (on one rank: the whole job ends, so no rank waits for it forever).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
 
 #include "primer/core/logging.h"
+#include "primer/distributed/communicator.h"
 #include "primer/train/trainer.h"
 #include "primer/train/training_plan.h"
 
@@ -29,7 +31,9 @@ int main(int argc, char** argv) {
       fmt::print("{}", primer::train::describe_plan(config, primer::train::plan_training(config)));
       return EXIT_SUCCESS;
     }
-    primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides));
+    primer::distributed::Communicator& world = primer::distributed::world();
+    if (world.rank() != 0) primer::log().set_level(spdlog::level::warn);  // one rank narrates the run
+    primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides), world);
     const primer::train::TrainResult result = trainer.run(resume);
     if (result.interrupted) {
       // 128 + the signal, as a shell reports a process the signal ended: a scheduler sees an unfinished
@@ -47,7 +51,12 @@ int main(int argc, char** argv) {
     }
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "primer-train: {}\n", error.what());
-    return EXIT_FAILURE;
+    const primer::distributed::Launch launch = primer::distributed::detect_launch();
+    if (launch.world_size == 1) {
+      fmt::print(stderr, "primer-train: {}\n", error.what());
+      return EXIT_FAILURE;
+    }
+    fmt::print(stderr, "primer-train: rank {} of {}: {}\n", launch.rank, launch.world_size, error.what());
+    primer::distributed::world().abort(EXIT_FAILURE);
   }
 }

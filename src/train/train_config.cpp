@@ -45,6 +45,7 @@ TrainConfig read_train_config(const ConfigNode& root) {
   const ConfigNode training = root.section("training");
   c.batch_size = positive(training, "batch_size", c.batch_size);
   c.gradient_accumulation = positive(training, "gradient_accumulation", c.gradient_accumulation);
+  if (training.has("global_batch_size")) c.global_batch_size = positive(training, "global_batch_size", 1);
   c.steps = positive(training, "steps", c.steps);
   c.seed = static_cast<std::uint64_t>(training.get_or<std::int64_t>("seed", 0));
   c.z_loss = non_negative(training, "z_loss", c.z_loss);
@@ -102,6 +103,14 @@ TrainConfig read_train_config(const ConfigNode& root) {
     if (logging.has("peak_tflops")) {
       c.peak_tflops = logging.get<double>("peak_tflops");
       if (!(c.peak_tflops > 0)) logging.fail("peak_tflops", "must be positive");
+    }
+  }
+  if (root.has("distributed")) {
+    const ConfigNode distributed = root.section("distributed");
+    c.bucket_bytes = positive(distributed, "bucket_mb", c.bucket_bytes >> 20) << 20;
+    if (distributed.get_or("shard_optimizer", false)) {
+      distributed.fail("shard_optimizer",
+                       "sharded optimizer state (ZeRO-1) is not built yet: every rank keeps the whole state");
     }
   }
   root.reject_unknown_keys();

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "primer/backend/cuda_info.h"
 #include "primer/backend/op_profiler.h"
@@ -83,8 +84,9 @@ class MetricsLog {
 
 }  // namespace
 
-Trainer::Trainer(TrainConfig config)
+Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
     : config_(std::move(config)),
+      communicator_(communicator),
       dataset_(data::open_dataset(config_.data_directory)),
       model_(std::make_unique<LanguageModel>(config_.model)),
       parameters_(model_->named_parameters()),
@@ -97,14 +99,41 @@ Trainer::Trainer(TrainConfig config)
   PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
                dataset_.vocab_size, config_.model.vocab_size);
+  const int ranks = communicator_.world_size();
+  PRIMER_CHECK(
+      config_.batch_size * config_.gradient_accumulation * ranks == config_.global_batch(),
+      "{}: the global batch is {} sequences per step, but training.batch_size {} x "
+      "training.gradient_accumulation {} x {} rank(s) is {}: set training.global_batch_size: {} for that "
+      "batch, or change batch_size or gradient_accumulation so that their product is {}",
+      config_.source, config_.global_batch(), config_.batch_size, config_.gradient_accumulation, ranks,
+      config_.batch_size * config_.gradient_accumulation * ranks,
+      config_.batch_size * config_.gradient_accumulation * ranks, config_.global_batch() / ranks);
+  PRIMER_CHECK(ranks == 1 || config_.device.kind == DeviceKind::cpu,
+               "{}: training.device: cuda with {} ranks needs the NCCL all-reduce, which is not built yet; "
+               "data parallelism runs on CPUs (MPI) for now",
+               config_.source, ranks);
   model_->to(config_.device);  // before the optimizer makes its state alongside the weights
   optimizer_ = config_.optimizer == OptimizerKind::adamw
                    ? optim::make_adamw(parameters_, config_.adamw)
                    : optim::make_adafactor(parameters_, config_.adafactor);
+  const data::Partition partition{communicator_.rank(), ranks};
   loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,
-                                                config_.seed);
+                                                config_.seed, partition);
   validation_ = std::make_unique<data::ValidationLoader>(dataset_.validation_shards, config_.seq_len,
-                                                         config_.batch_size);
+                                                         config_.batch_size, partition);
+  reducer_ = std::make_unique<GradientReducer>(communicator_, parameters_, config_.bucket_bytes);
+  if (ranks > 1) {
+    // Every rank seeds the same initialisation; rank 0's weights are broadcast so that no difference in
+    // how a rank was built can make the replicas start apart.
+    for (const nn::NamedParameter& parameter : parameters_)
+      communicator_.broadcast(parameter.variable.value(), 0);
+    log().info(
+        "data parallel: rank {} of {} ({}); {} sequences per step = {} x {} micro-batches x {} ranks; "
+        "gradients in {} bucket(s) of up to {} MB",
+        communicator_.rank(), ranks, communicator_.launch().launcher, config_.global_batch(),
+        config_.batch_size, config_.gradient_accumulation, ranks, reducer_->bucket_count(),
+        config_.bucket_bytes >> 20);
+  }
 }
 
 double Trainer::train_step(std::int64_t step) {
@@ -120,9 +149,9 @@ double Trainer::train_step(std::int64_t step) {
     loss_sum += loss.value().item() - z_part;
     z_sum += z_part;
   }
-  const double loss = loss_sum / static_cast<double>(config_.gradient_accumulation);
-  last_z_loss_ = z_sum / static_cast<double>(config_.gradient_accumulation);
-  // Gradient all-reduce goes here when data parallelism arrives; one process has nothing to reduce.
+  const double loss = mean_over_ranks(loss_sum / static_cast<double>(config_.gradient_accumulation));
+  last_z_loss_ = mean_over_ranks(z_sum / static_cast<double>(config_.gradient_accumulation));
+  reducer_->average();
   last_grad_norm_ = optim::clip_gradients(parameters_, config_.clip_grad_norm);
   if (!std::isfinite(loss) || !std::isfinite(last_grad_norm_)) {
     throw TrainingError(fmt::format(
@@ -137,7 +166,13 @@ double Trainer::train_step(std::int64_t step) {
 
 double Trainer::evaluate() {
   try {
-    return train::evaluate(*model_, *validation_, config_.eval_batches, config_.matmul_dtype()).loss;
+    const Evaluation share =
+        train::evaluate(*model_, *validation_, config_.eval_batches, config_.matmul_dtype());
+    // Each rank predicts its own windows: the split's loss weighs every rank's by its targets.
+    const double targets = communicator_.sum(static_cast<double>(share.targets));
+    PRIMER_CHECK(targets > 0, "nothing to predict ({} windows on rank {})", validation_->windows(),
+                 communicator_.rank());
+    return communicator_.sum(share.loss * static_cast<double>(share.targets)) / targets;
   } catch (const Error& error) {
     PRIMER_FAIL("{}: the validation split: {}", config_.data_directory, error.what());
   }
@@ -155,7 +190,12 @@ TrainResult Trainer::run(bool resume) {
   if (resume) {
     if (const std::optional<std::string> checkpoint = checkpoints_.latest_valid()) {
       state = CheckpointStore::load(*checkpoint, *model_, *optimizer_);
-      loader_->restore(state.loader);
+      // Checkpoints count the windows all ranks took, so a run resumes with any number of ranks.
+      const auto ranks = static_cast<std::uint64_t>(communicator_.world_size());
+      PRIMER_CHECK(state.loader.windows_taken % ranks == 0,
+                   "{}: {} windows were taken this epoch, which {} ranks cannot share evenly", *checkpoint,
+                   state.loader.windows_taken, ranks);
+      loader_->restore({state.loader.epoch, state.loader.windows_taken / ranks});
       log().info("resumed from {} at step {}", *checkpoint, state.step);
     } else {
       // Checkpoints that all fail their checks are a broken run, not a new one: starting over would
@@ -174,18 +214,22 @@ TrainResult Trainer::run(bool resume) {
       log().info("no checkpoint in {}: starting at step 0", config_.run_directory);
     }
   }
-  fs::create_directories(config_.run_directory);
-  {
+  std::optional<MetricsLog> metrics_log;
+  if (writes_files()) {
+    fs::create_directories(config_.run_directory);
     const std::string path = config_.run_directory + "/config.yaml";
     std::ofstream(path + ".tmp") << config_.resolved_yaml << "\n";
     fs::rename(path + ".tmp", path);
+    // The run directory is what primer-sample reads: it carries its own tokenizer.
+    if (!dataset_.tokenizer.empty()) {
+      fs::copy_file(dataset_.tokenizer, config_.run_directory + "/tokenizer.model",
+                    fs::copy_options::overwrite_existing);
+    }
+    metrics_log.emplace(config_.run_directory + "/metrics.jsonl", state.step);
   }
-  // The run directory is what primer-sample reads: it carries its own tokenizer.
-  if (!dataset_.tokenizer.empty()) {
-    fs::copy_file(dataset_.tokenizer, config_.run_directory + "/tokenizer.model",
-                  fs::copy_options::overwrite_existing);
-  }
-  MetricsLog metrics(config_.run_directory + "/metrics.jsonl", state.step);
+  const auto record_metrics = [&metrics_log](const json& record) {
+    if (metrics_log) metrics_log->write(record);
+  };
   const SignalScope signals;
   const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);
   const MatmulPeak peak = config_.peak_tflops > 0 ? MatmulPeak{config_.peak_tflops, "logging.peak_tflops"}
@@ -211,18 +255,21 @@ TrainResult Trainer::run(bool resume) {
     result.last_step = step;
     ++result.steps_run;
     ++interval_steps;
-    metrics.write({{"step", step},
-                   {"loss", loss},
-                   {"z_loss", last_z_loss_},
-                   {"lr", lr},
-                   {"grad_norm", last_grad_norm_}});
+    record_metrics({{"step", step},
+                    {"loss", loss},
+                    {"z_loss", last_z_loss_},
+                    {"lr", lr},
+                    {"grad_norm", last_grad_norm_},
+                    {"communication_seconds", reducer_->seconds_waiting()}});
 
     if (step % config_.log_every == 0 || step == config_.steps) {
       const Clock::time_point now = Clock::now();
       const double seconds = std::chrono::duration<double>(now - interval_start).count();
       const double tokens_per_second =
           static_cast<double>(interval_steps * config_.tokens_per_step()) / std::max(seconds, 1e-9);
-      const double mfu = peak.tflops > 0 ? tokens_per_second * flops_per_token / (peak.tflops * 1e12) : 0.0;
+      const double mfu = peak.tflops > 0 ? tokens_per_second * flops_per_token /
+                                               (peak.tflops * 1e12 * communicator_.world_size())
+                                         : 0.0;
       const double elapsed = std::chrono::duration<double>(now - run_start).count();
       const double eta =
           elapsed / static_cast<double>(step - state.step) * static_cast<double>(config_.steps - step);
@@ -232,7 +279,7 @@ TrainResult Trainer::run(bool resume) {
           "ETA {}",
           step, config_.steps, loss, last_z_loss_, lr, last_grad_norm_, tokens_per_second, 100.0 * mfu,
           format_duration(eta));
-      metrics.write(
+      record_metrics(
           {{"step", step}, {"tokens_per_second", tokens_per_second}, {"mfu", mfu}, {"elapsed", elapsed}});
       interval_start = now;
       interval_steps = 0;
@@ -241,15 +288,23 @@ TrainResult Trainer::run(bool resume) {
       result.validation_loss = evaluate();
       log().info("step {:>6} | validation loss {:.4f} | perplexity {:.2f}", step, result.validation_loss,
                  std::exp(result.validation_loss));
-      metrics.write({{"step", step},
-                     {"validation_loss", result.validation_loss},
-                     {"validation_perplexity", std::exp(result.validation_loss)}});
+      record_metrics({{"step", step},
+                      {"validation_loss", result.validation_loss},
+                      {"validation_perplexity", std::exp(result.validation_loss)}});
     }
-    const int signal = stop_signal.load();
+    // Ranks stop together: a signal that reached any of them stops all after this step.
+    const int signal = static_cast<int>(communicator_.max(static_cast<double>(stop_signal.load())));
     if (step % config_.checkpoint_every == 0 || step == config_.steps || signal != 0) {
-      result.checkpoint =
-          checkpoints_.save(*model_, *optimizer_, {step, loader_->position()}, config_.resolved_yaml);
-      log().info("checkpoint {}", result.checkpoint);
+      if (writes_files()) {
+        const data::LoaderPosition position = loader_->position();
+        const data::LoaderPosition all_ranks{
+            position.epoch, position.windows_taken * static_cast<std::uint64_t>(communicator_.world_size())};
+        result.checkpoint = checkpoints_.save(*model_, *optimizer_, {step, all_ranks}, config_.resolved_yaml);
+        log().info("checkpoint {}", result.checkpoint);
+      }
+      // No rank exits (an interrupted one with a non-zero status, which makes mpirun end the job) before
+      // the checkpoint is complete.
+      communicator_.barrier();
     }
     if (signal != 0) {
       log().warn("stopped by signal {} after step {}; resume with --resume", signal, step);
@@ -261,6 +316,8 @@ TrainResult Trainer::run(bool resume) {
   if (config_.device.kind == DeviceKind::cuda) {
     log().info("peak GPU memory {:.2f} GiB", static_cast<double>(cuda_memory().peak_allocated) / (1 << 30));
   }
+  if (!writes_files()) return result;
+  metrics_log.reset();
   plot_loss_curve(config_.run_directory + "/metrics.jsonl", config_.run_directory + "/loss.png");
   if (profiler.enabled()) {
     const std::string table = profiler.report();

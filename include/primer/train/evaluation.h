@@ -17,7 +17,8 @@ struct Evaluation {
 };
 
 // From the loader's start, over every window (max_batches 0) or the first max_batches batches; the
-// matrix products in matmul_dtype, as in training.
+// matrix products in matmul_dtype, as in training. A loader with nothing to predict (a rank whose share
+// of a small split is empty) gives 0 targets: the caller decides whether that is an error.
 Evaluation evaluate(const LanguageModel& model, data::ValidationLoader& loader, std::int64_t max_batches,
                     DType matmul_dtype);
 

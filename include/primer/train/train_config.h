@@ -20,8 +20,11 @@ struct TrainConfig {
   ModelConfig model;
   std::string data_directory;
   std::int64_t seq_len = 128;
-  std::int64_t batch_size = 16;            // sequences per micro-batch
-  std::int64_t gradient_accumulation = 1;  // micro-batches per step
+  std::int64_t batch_size = 16;            // sequences per micro-batch, on each rank
+  std::int64_t gradient_accumulation = 1;  // micro-batches per step, on each rank
+  // Sequences per optimizer step over all ranks; 0: batch_size x gradient_accumulation (one process).
+  // The trainer refuses to start unless batch_size x gradient_accumulation x ranks equals it.
+  std::int64_t global_batch_size = 0;
   std::int64_t steps = 1000;
   std::uint64_t seed = 0;  // data order
   double z_loss = 1e-4;
@@ -40,10 +43,14 @@ struct TrainConfig {
   std::int64_t log_every = 10;
   double peak_tflops = 0.0;  // for the MFU estimate; 0: matmul_peak() (measured on a CPU)
   bool profile = false;  // time every op (also PRIMER_PROFILE=1); the table goes to the log and profile.txt
-  std::string resolved_yaml;  // the config as read, overrides applied
-  std::string source;         // the file it was read from
+  std::int64_t bucket_bytes = 25 << 20;  // distributed.bucket_mb: gradients per all-reduce
+  std::string resolved_yaml;             // the config as read, overrides applied
+  std::string source;                    // the file it was read from
 
-  std::int64_t tokens_per_step() const { return batch_size * gradient_accumulation * seq_len; }
+  std::int64_t global_batch() const {
+    return global_batch_size > 0 ? global_batch_size : batch_size * gradient_accumulation;
+  }
+  std::int64_t tokens_per_step() const { return global_batch() * seq_len; }
   DType matmul_dtype() const { return precision == Precision::bf16 ? DType::bf16 : DType::f32; }
 };
 

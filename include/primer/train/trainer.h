@@ -9,8 +9,10 @@
 #include <string>
 
 #include "primer/data/token_loader.h"
+#include "primer/distributed/communicator.h"
 #include "primer/models/language_model.h"
 #include "primer/train/checkpoint.h"
+#include "primer/train/gradient_reducer.h"
 #include "primer/train/train_config.h"
 
 namespace primer::train {
@@ -32,7 +34,10 @@ class TrainingError : public Error {
 
 class Trainer {
  public:
-  explicit Trainer(TrainConfig config);
+  // One rank of a data-parallel run (distributed::world(): a world of one unless a launcher started
+  // several). Every rank runs the same steps on its share of each global batch; rank 0 alone writes the
+  // run directory (checkpoints, metrics, the loss curve).
+  explicit Trainer(TrainConfig config, distributed::Communicator& communicator = distributed::world());
   // With resume, continues from the newest valid checkpoint of the run directory; with none at all it
   // starts at step 0, and with only broken ones it stops with an error listing each and why.
   TrainResult run(bool resume);
@@ -42,13 +47,19 @@ class Trainer {
   double train_step(std::int64_t step);
   double evaluate();
 
+  // The mean over all ranks of a number each computed on its share.
+  double mean_over_ranks(double value) { return communicator_.sum(value) / communicator_.world_size(); }
+  bool writes_files() const { return communicator_.rank() == 0; }
+
   TrainConfig config_;
+  distributed::Communicator& communicator_;
   data::DatasetInfo dataset_;
   std::unique_ptr<LanguageModel> model_;
   std::vector<nn::NamedParameter> parameters_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<data::TrainLoader> loader_;
   std::unique_ptr<data::ValidationLoader> validation_;  // opened (and checksummed) once, rewound per eval
+  std::unique_ptr<GradientReducer> reducer_;
   CheckpointStore checkpoints_;
   double last_grad_norm_ = 0.0;
   double last_z_loss_ = 0.0;

@@ -1,0 +1,63 @@
+#pragma once
+// The processes of a data-parallel run and what they exchange. A process started without a launcher is a
+// world of one and exchanges nothing (MPI is not even initialised). Under `mpirun` (OpenMPI) or `srun`
+// (Slurm with PMIx) each process is one rank of an MPI world: the launcher's environment says which, and
+// the collectives are MPI's. Every collective here is deterministic: ranks receive the same bits, and a
+// run's results do not depend on timing.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "primer/tensor/tensor.h"
+
+namespace primer::distributed {
+
+struct Launch {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;             // among the ranks of this machine: the GPU a rank takes
+  std::string launcher = "none";  // "mpirun", "srun" or "none"
+};
+
+// What the environment says about how this process was started (OMPI_COMM_WORLD_*, PMIX_*/SLURM_*).
+Launch detect_launch();
+
+// An all-reduce in flight; wait() returns once its buffer holds the sum.
+class PendingReduction {
+ public:
+  virtual ~PendingReduction() = default;
+  virtual void wait() = 0;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  const Launch& launch() const { return launch_; }
+  int rank() const { return launch_.rank; }
+  int world_size() const { return launch_.world_size; }
+
+  // Starts summing a contiguous CPU f32 or f64 buffer over all ranks, in place; the buffer must outlive
+  // the wait. Started reductions complete in the order they were started.
+  virtual std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) = 0;
+  // The sum of one number over all ranks (losses, counts, a stop flag).
+  virtual double sum(double value) = 0;
+  virtual double max(double value) = 0;
+  // Every rank's copy of buffer becomes root's.
+  virtual void broadcast(const Tensor& buffer, int root) = 0;
+  virtual void barrier() = 0;
+  // Ends every rank of the job at once: what a rank that fails does, so the others do not wait for it
+  // in their next collective forever.
+  [[noreturn]] virtual void abort(int exit_code) = 0;
+
+ protected:
+  explicit Communicator(Launch launch) : launch_(std::move(launch)) {}
+
+ private:
+  Launch launch_;
+};
+
+// The process's communicator, made on first use from detect_launch(): MPI when a launcher started more
+// than one rank, a world of one otherwise.
+Communicator& world();
+
+}  // namespace primer::distributed

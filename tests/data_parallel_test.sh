@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Data parallelism on the CPU through MPI, with primer-train as users run it:
+#   equal:  `mpirun -np 2` trains 50 steps with the same losses as one process with the same global
+#           batch (relative difference <= 1e-6 at every step, f32), with AdamW and with Adafactor; a batch
+#           that does not add up to the global batch is refused before training.
+#   resume: the 2-rank run resumed from its step-20 checkpoint with 2 ranks matches the uninterrupted run
+#           bit for bit, and resumed as 1 process within 1e-6.
+#   kill:   one rank killed mid-run ends the other within 60 s, the job exits non-zero naming the rank,
+#           and the checkpoints already written stay usable.
+# Usage: data_parallel_test.sh MODE BIN_DIR TOKENIZER.model TEXT REPOSITORY
+mode=$1
+shift
+source "$(dirname "${BASH_SOURCE[0]}")/cli_test_setup.sh"
+# CI machines run as root, which OpenMPI refuses unless told; one thread per rank so ranks do not contend.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+two_ranks=(mpirun -np 2 --oversubscribe --bind-to none)
+train() {  # RUN_DIRECTORY [--set ...]...   (the config: $config, else the tiny Primer-EZ)
+  local run=$1
+  shift
+  "$bin/primer-train" --config "${config:-$repo/configs/tiny_primer_ez.yaml}" --set data.directory="$work/data" \
+    --set checkpoint.directory="$run" --set checkpoint.every=20 --set checkpoint.keep=5 \
+    --set eval.every=100000 --set eval.batches=2 --set logging.every=10 --set training.steps=50 "$@"
+}
+# The largest relative difference between the training losses of two runs over steps FIRST..LAST.
+loss_difference() {  # RUN_A RUN_B FIRST LAST
+  /usr/bin/python3 - "$@" <<'PYTHON'
+import json, sys
+def losses(run):
+    return {r["step"]: r["loss"] for r in map(json.loads, open(run + "/metrics.jsonl")) if "loss" in r}
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+steps = range(int(sys.argv[3]), int(sys.argv[4]) + 1)
+missing = [s for s in steps if s not in a or s not in b]
+if missing:
+    sys.exit(f"steps {missing[:5]} missing from a run's metrics")
+print(max(abs(a[s] - b[s]) / abs(b[s]) for s in steps))
+PYTHON
+}
+within() {  # VALUE LIMIT
+  /usr/bin/python3 -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)"
+}
+
+case $mode in
+  equal)
+    # The tiny config with Adafactor in place of AdamW (whose keys Adafactor does not take).
+    sed -e '/^optimizer:/,/^[a-z]/{/^optimizer:/!{/^[a-z]/!d}}' -e 's/^optimizer:/optimizer:\n  name: adafactor/' \
+      "$repo/configs/tiny_primer_ez.yaml" >"$work/adafactor.yaml"
+    for optimizer in adamw adafactor; do
+      config="$repo/configs/tiny_primer_ez.yaml"
+      [ $optimizer = adafactor ] && config="$work/adafactor.yaml"
+      train "$work/one-$optimizer" --set training.batch_size=8 >"$work/log" 2>&1 ||
+        { tail "$work/log"; exit 1; }
+      "${two_ranks[@]}" "$bin/primer-train" --config "$config" \
+        --set data.directory="$work/data" --set checkpoint.directory="$work/two-$optimizer" \
+        --set checkpoint.every=20 --set checkpoint.keep=5 --set eval.every=100000 --set eval.batches=2 \
+        --set logging.every=10 --set training.steps=50 \
+        --set training.batch_size=4 --set training.global_batch_size=8 >"$work/log" 2>&1 ||
+        { tail -20 "$work/log"; exit 1; }
+      difference=$(loss_difference "$work/two-$optimizer" "$work/one-$optimizer" 1 50)
+      echo "$optimizer: 2 ranks x 4 sequences against 1 process x 8, 50 steps: largest relative loss difference $difference"
+      within "$difference" 1e-6 || { echo "more than 1e-6"; exit 1; }
+    done
+    unset config
+    if "${two_ranks[@]}" "$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml" \
+      --set data.directory="$work/data" --set checkpoint.directory="$work/refused" >"$work/log" 2>&1; then
+      echo "2 ranks with the one-process batch trained instead of refusing"
+      exit 1
+    fi
+    grep -q "set training.global_batch_size" "$work/log" || { tail "$work/log"; exit 1; }
+    echo "a batch that does not add up to the global batch is refused: $(grep -m1 -o 'the global batch is.*' "$work/log" | cut -c1-100)..."
+    ;;
+  resume)
+    two=(mpirun -np 2 --oversubscribe --bind-to none "$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml"
+      --set data.directory="$work/data" --set checkpoint.every=20 --set checkpoint.keep=5 --set eval.every=100000
+      --set eval.batches=2 --set logging.every=10 --set training.steps=50 --set training.batch_size=4
+      --set training.global_batch_size=8)
+    "${two[@]}" --set checkpoint.directory="$work/whole" >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
+    for resumed in two one; do
+      mkdir -p "$work/$resumed/checkpoints"
+      cp -r "$work/whole/checkpoints/step-00000020" "$work/$resumed/checkpoints/"
+      cp "$work/whole/metrics.jsonl" "$work/$resumed/"
+    done
+    "${two[@]}" --set checkpoint.directory="$work/two" --resume >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
+    train "$work/one" --set training.batch_size=8 --resume >"$work/log" 2>&1 || { tail "$work/log"; exit 1; }
+    grep -q "resumed from $work/one/checkpoints/step-00000020" "$work/log" || { tail "$work/log"; exit 1; }
+    same=$(loss_difference "$work/two" "$work/whole" 21 50)
+    other=$(loss_difference "$work/one" "$work/whole" 21 50)
+    echo "resumed at step 20, steps 21-50 against the uninterrupted 2-rank run: 2 ranks $same, 1 process $other"
+    within "$same" 0 || { echo "2 ranks resumed are not bit for bit the uninterrupted run"; exit 1; }
+    within "$other" 1e-6 || { echo "1 process resumed differs by more than 1e-6"; exit 1; }
+    ;;
+  kill)
+    "${two_ranks[@]}" "$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml" \
+      --set data.directory="$work/data" --set checkpoint.directory="$work/run" --set checkpoint.every=5 \
+      --set eval.every=100000 --set eval.batches=1 --set logging.every=1 --set training.steps=100000 \
+      --set training.batch_size=4 --set training.global_batch_size=8 >"$work/log" 2>&1 &
+    launcher=$!
+    for _ in $(seq 300); do [ -d "$work/run/checkpoints/step-00000010" ] && break; sleep 0.2; done
+    victim=$(pgrep -P "$launcher" -f primer-train | tail -1)
+    [ -n "$victim" ] || { echo "no rank to kill"; tail "$work/log"; exit 1; }
+    kill -KILL "$victim"
+    start=$(date +%s)
+    timeout 60 tail --pid="$launcher" -f /dev/null || { echo "the job outlived a dead rank by 60 s"; exit 1; }
+    status=0
+    wait "$launcher" || status=$?
+    echo "killed rank pid $victim: the job ended in $(($(date +%s) - start)) s with status $status"
+    [ "$status" -ne 0 ] || { echo "the job exited 0 after losing a rank"; exit 1; }
+    grep -iE "rank 1|process rank|signal 9|killed" "$work/log" | head -3
+    grep -qiE "rank|signal 9" "$work/log" || { echo "nothing names the dead rank"; tail "$work/log"; exit 1; }
+    train "$work/run" --set training.batch_size=8 --set training.steps=1000000 --resume >"$work/resumed" 2>&1 &
+    resumed=$!
+    for _ in $(seq 100); do grep -q "resumed from" "$work/resumed" && break; sleep 0.2; done
+    kill "$resumed" 2>/dev/null
+    wait "$resumed" 2>/dev/null || true
+    grep -m1 "resumed from" "$work/resumed" || { echo "the checkpoints did not survive"; tail "$work/resumed"; exit 1; }
+    ;;
+  *)
+    echo "unknown mode $mode" >&2
+    exit 2
+    ;;
+esac
