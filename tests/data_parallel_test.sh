@@ -106,12 +106,11 @@ case $mode in
     [ "$status" -ne 0 ] || { echo "the job exited 0 after losing a rank"; exit 1; }
     grep -iE "rank 1|process rank|signal 9|killed" "$work/log" | head -3
     grep -qiE "rank|signal 9" "$work/log" || { echo "nothing names the dead rank"; tail "$work/log"; exit 1; }
-    train "$work/run" --set training.batch_size=8 --set training.steps=1000000 --resume >"$work/resumed" 2>&1 &
-    resumed=$!
-    for _ in $(seq 100); do grep -q "resumed from" "$work/resumed" && break; sleep 0.2; done
-    kill "$resumed" 2>/dev/null
-    wait "$resumed" 2>/dev/null || true
-    grep -m1 "resumed from" "$work/resumed" || { echo "the checkpoints did not survive"; tail "$work/resumed"; exit 1; }
+    checkpoint=$(ls -d "$work"/run/checkpoints/step-* | tail -1)
+    step=${checkpoint##*step-}
+    train "$work/run" --set training.batch_size=8 --set training.steps=$((10#$step + 1)) --resume \
+      >"$work/resumed" 2>&1 || { echo "the checkpoints did not survive"; tail "$work/resumed"; exit 1; }
+    grep -m1 "resumed from" "$work/resumed" || { tail "$work/resumed"; exit 1; }
     ;;
   *)
     echo "unknown mode $mode" >&2
