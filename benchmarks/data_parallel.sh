@@ -36,7 +36,7 @@ mpirun -np 2 --oversubscribe --bind-to core build/bin/primer-train "${shape[@]}"
   --set checkpoint.directory="$run/two" >"$run/two.log" 2>&1 || { tail "$run/two.log"; exit 1; }
 read -r one_rate _ <<<"$(measure "$run/one")"
 read -r two_rate two_waiting <<<"$(measure "$run/two")"
-echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $(nproc) cores; global batch 16 x 256 tokens, $steps steps"
+echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $(nproc --all) cores; global batch 16 x 256 tokens, $steps steps"
 echo "| processes x threads | tokens/s | speedup | waiting on the all-reduce |"
 echo "| --- | --- | --- | --- |"
 echo "| 1 x 1 | $one_rate | 1.00 | - |"
