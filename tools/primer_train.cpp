@@ -25,15 +25,16 @@ int main(int argc, char** argv) {
   app.add_flag("--resume", resume, "continue from the newest valid checkpoint of the run directory");
   app.add_flag("--dry-run", dry_run, "validate the config and print the plan; read no data, train nothing");
   CLI11_PARSE(app, argc, argv);
+  primer::distributed::Communicator* world = nullptr;  // set once the launch is known
   try {
     if (dry_run) {
       const primer::train::TrainConfig config = primer::train::load_train_config(config_path, overrides);
       fmt::print("{}", primer::train::describe_plan(config, primer::train::plan_training(config)));
       return EXIT_SUCCESS;
     }
-    primer::distributed::Communicator& world = primer::distributed::world();
-    if (world.rank() != 0) primer::log().set_level(spdlog::level::warn);  // one rank narrates the run
-    primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides), world);
+    world = &primer::distributed::world();
+    if (world->rank() != 0) primer::log().set_level(spdlog::level::warn);  // one rank narrates the run
+    primer::train::Trainer trainer(primer::train::load_train_config(config_path, overrides), *world);
     const primer::train::TrainResult result = trainer.run(resume);
     if (result.interrupted) {
       // 128 + the signal, as a shell reports a process the signal ended: a scheduler sees an unfinished
@@ -51,12 +52,11 @@ int main(int argc, char** argv) {
     }
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {
-    const primer::distributed::Launch launch = primer::distributed::detect_launch();
-    if (launch.world_size == 1) {
+    if (world == nullptr || world->world_size() == 1) {
       fmt::print(stderr, "primer-train: {}\n", error.what());
       return EXIT_FAILURE;
     }
-    fmt::print(stderr, "primer-train: rank {} of {}: {}\n", launch.rank, launch.world_size, error.what());
-    primer::distributed::world().abort(EXIT_FAILURE);
+    fmt::print(stderr, "primer-train: rank {} of {}: {}\n", world->rank(), world->world_size(), error.what());
+    world->abort(EXIT_FAILURE);
   }
 }
