@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel scaling on the CPU, one run: tokens/s of 1 process x 1 thread against 2 processes x 1
-# thread (mpirun) on the same global batch, and the share of the 2-rank step spent waiting for the
-# gradient all-reduce. Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, vocab
+# thread (mpirun) on the same global batch, with replicated and with sharded (ZeRO-1) optimizer state,
+# and the share of the 2-rank step spent waiting for the gradient reduction. Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, vocab
 # 8192), global batch 16 sequences. Needs data/prose_mix_tokens (tools/quickstart.sh).
 # Usage: benchmarks/data_parallel.sh [STEPS (40)]
 set -euo pipefail
@@ -32,12 +32,18 @@ PYTHON
 
 build/bin/primer-train "${shape[@]}" --set training.batch_size=16 --set checkpoint.directory="$run/one" \
   >"$run/one.log" 2>&1 || { tail "$run/one.log"; exit 1; }
-mpirun -np 2 --oversubscribe --bind-to core build/bin/primer-train "${shape[@]}" --set training.batch_size=8 \
-  --set checkpoint.directory="$run/two" >"$run/two.log" 2>&1 || { tail "$run/two.log"; exit 1; }
+for shard in false true; do
+  mpirun -np 2 --oversubscribe --bind-to core build/bin/primer-train "${shape[@]}" --set training.batch_size=8 \
+    --set distributed.shard_optimizer=$shard --set checkpoint.directory="$run/two-$shard" >"$run/two.log" 2>&1 ||
+    { tail "$run/two.log"; exit 1; }
+done
 read -r one_rate _ <<<"$(measure "$run/one")"
-read -r two_rate two_waiting <<<"$(measure "$run/two")"
+read -r two_rate two_waiting <<<"$(measure "$run/two-false")"
+read -r zero_rate zero_waiting <<<"$(measure "$run/two-true")"
+ratio() { awk -v a="$1" -v b="$one_rate" 'BEGIN { printf "%.2f", a / b }'; }
 echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $(nproc --all) cores; global batch 16 x 256 tokens, $steps steps"
-echo "| processes x threads | tokens/s | speedup | waiting on the all-reduce |"
+echo "| processes x threads | tokens/s | speedup | waiting on the gradient reduction |"
 echo "| --- | --- | --- | --- |"
 echo "| 1 x 1 | $one_rate | 1.00 | - |"
-echo "| 2 x 1 (mpirun) | $two_rate | $(awk -v a="$two_rate" -v b="$one_rate" 'BEGIN { printf "%.2f", a / b }') | ${two_waiting}% of the step |"
+echo "| 2 x 1 (mpirun) | $two_rate | $(ratio "$two_rate") | ${two_waiting}% of the step |"
+echo "| 2 x 1 (mpirun, ZeRO-1) | $zero_rate | $(ratio "$zero_rate") | ${zero_waiting}% of the step |"

@@ -10,6 +10,7 @@ struct Variable::State {
   bool requires_grad = false;
   std::shared_ptr<Node> producer;   // interior variables
   std::weak_ptr<Node> accumulator;  // leaves: created on demand, owned by the graph that uses it
+  std::function<void()> after_accumulation;
 };
 
 // The sink of a leaf's gradients. It holds the leaf weakly: a graph must not keep parameters alive.
@@ -29,6 +30,7 @@ class AccumulateGrad final : public Node {
       const Tensor addend = grad_output.to(leaf->grad.dtype());
       backend_for(leaf->grad.device()).add_scaled(leaf->grad, 1.0, addend, 1.0, leaf->grad);
     }
+    if (leaf->after_accumulation) leaf->after_accumulation();
     return {};
   }
 
@@ -91,6 +93,11 @@ std::shared_ptr<Node> Variable::gradient_edge() const {
     state_->accumulator = accumulator;
   }
   return accumulator;
+}
+
+void Variable::set_after_accumulation(std::function<void()> hook) {
+  PRIMER_CHECK(is_leaf(), "only a leaf accumulates gradients: {}", value().describe());
+  state_->after_accumulation = std::move(hook);
 }
 
 void Variable::backward() const {

@@ -2,8 +2,16 @@
 // blocking ones for scalars. MPI is initialised only when a launcher started more than one rank.
 #include <mpi.h>
 
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
+#include <thread>
 
 #include "primer/core/error.h"
 #include "primer/core/logging.h"
@@ -27,23 +35,98 @@ MPI_Datatype mpi_type(const Tensor& buffer) {
   return buffer.dtype() == DType::f32 ? MPI_FLOAT : MPI_DOUBLE;
 }
 
+int mpi_count(std::int64_t elements) {
+  PRIMER_CHECK(elements <= std::numeric_limits<int>::max(),
+               "MPI: {} elements in one collective exceed MPI's int counts; lower distributed.bucket_mb",
+               elements);
+  return static_cast<int>(elements);
+}
+
+// MPI has no timeouts: a peer that stops answering leaves the others in a collective forever. The
+// watchdog's thread ends the process when one call has waited past the timeout (as PyTorch's NCCL
+// watchdog does); the launcher then ends the job. It only reads the clock and exits, never calls MPI,
+// so MPI's single-threaded mode stays valid.
+class CollectiveWatchdog {
+ public:
+  CollectiveWatchdog(int rank, int world_size) : rank_(rank), world_size_(world_size) {}
+
+  void set_timeout(double seconds) {
+    timeout_ns_.store(static_cast<std::int64_t>(seconds * 1e9));
+    if (seconds > 0 && !thread_.joinable())
+      thread_ = std::jthread([this](std::stop_token stop) { watch(stop); });
+  }
+
+  // Marks one collective call as waiting for its lifetime.
+  class Watch {
+   public:
+    Watch(CollectiveWatchdog& watchdog, const char* call) : watchdog_(watchdog) {
+      watchdog_.started_ns_.store(now_ns());
+      watchdog_.call_.store(call);
+    }
+    ~Watch() { watchdog_.call_.store(nullptr); }
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+
+   private:
+    CollectiveWatchdog& watchdog_;
+  };
+
+ private:
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void watch(const std::stop_token& stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    while (!stop.stop_requested()) {
+      wake.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+      const char* call = call_.load();
+      const std::int64_t timeout = timeout_ns_.load();
+      if (call == nullptr || timeout <= 0 || now_ns() - started_ns_.load() <= timeout) continue;
+      std::fputs(fmt::format("primer-train: rank {} of {}: {} waited more than {:.0f} s for the other ranks "
+                             "(distributed.timeout_seconds): one of them is stuck or dead; ending the job\n",
+                             rank_, world_size_, call, static_cast<double>(timeout) / 1e9)
+                     .c_str(),
+                 stderr);
+      std::fflush(stderr);
+      std::_Exit(kCollectiveTimeoutExit);
+    }
+  }
+
+  int rank_;
+  int world_size_;
+  std::atomic<const char*> call_{nullptr};
+  std::atomic<std::int64_t> started_ns_{0};
+  std::atomic<std::int64_t> timeout_ns_{0};
+  std::jthread thread_;  // last: stops and joins before the members it reads go
+};
+
 class MpiReduction final : public PendingReduction {
  public:
-  explicit MpiReduction(MPI_Request request) : request_(request) {}
+  MpiReduction(MPI_Request request, CollectiveWatchdog& watchdog) : request_(request), watchdog_(watchdog) {}
   ~MpiReduction() override {
     if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
   }
   MpiReduction(const MpiReduction&) = delete;
   MpiReduction& operator=(const MpiReduction&) = delete;
-  void wait() override { check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait"); }
+  void wait() override {
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Wait (gradient reduction)");
+    check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+  }
 
  private:
   MPI_Request request_;
+  CollectiveWatchdog& watchdog_;
 };
 
 class MpiCommunicator final : public Communicator {
  public:
-  explicit MpiCommunicator(const Launch& launch) : Communicator(launch) {
+  explicit MpiCommunicator(const Launch& launch)
+      : Communicator(launch), watchdog_(launch.rank, launch.world_size) {
     int provided = 0;
     check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     // Errors come back as statuses (and become exceptions) instead of killing the process silently.
@@ -65,22 +148,53 @@ class MpiCommunicator final : public Communicator {
 
   std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) override {
     MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Iallreduce(MPI_IN_PLACE, buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_type(buffer),
+    check(MPI_Iallreduce(MPI_IN_PLACE, buffer.data_ptr(), mpi_count(buffer.numel()), mpi_type(buffer),
                          MPI_SUM, MPI_COMM_WORLD, &request),
           "MPI_Iallreduce");
-    return std::make_unique<MpiReduction>(request);
+    return std::make_unique<MpiReduction>(request, watchdog_);
+  }
+
+  std::unique_ptr<PendingReduction> start_reduce_scatter(const Tensor& buffer,
+                                                         const std::vector<std::int64_t>& counts,
+                                                         const Tensor& segment_sum) override {
+    const std::vector<int> sizes = segment_sizes(buffer, counts);
+    PRIMER_CHECK(segment_sum.numel() == counts[static_cast<std::size_t>(rank())] &&
+                     mpi_type(segment_sum) == mpi_type(buffer),
+                 "reduce-scatter: rank {} receives {} elements into {}", rank(),
+                 counts[static_cast<std::size_t>(rank())], segment_sum.describe());
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(MPI_Ireduce_scatter(buffer.data_ptr(), segment_sum.data_ptr(), sizes.data(), mpi_type(buffer),
+                              MPI_SUM, MPI_COMM_WORLD, &request),
+          "MPI_Ireduce_scatter");
+    return std::make_unique<MpiReduction>(request, watchdog_);
+  }
+
+  void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) override {
+    const std::vector<int> sizes = segment_sizes(buffer, counts);
+    std::vector<int> offsets(sizes.size(), 0);
+    for (std::size_t r = 1; r < sizes.size(); ++r) offsets[r] = offsets[r - 1] + sizes[r - 1];
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Allgatherv");
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buffer.data_ptr(), sizes.data(), offsets.data(),
+                         mpi_type(buffer), MPI_COMM_WORLD),
+          "MPI_Allgatherv");
   }
 
   double sum(double value) override { return reduce(value, MPI_SUM); }
   double max(double value) override { return reduce(value, MPI_MAX); }
 
   void broadcast(const Tensor& buffer, int root) override {
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Bcast");
     check(MPI_Bcast(buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_type(buffer), root,
                     MPI_COMM_WORLD),
           "MPI_Bcast");
   }
 
-  void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void barrier() override {
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Barrier");
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  }
+
+  void set_timeout(double seconds) override { watchdog_.set_timeout(seconds); }
 
   [[noreturn]] void abort(int exit_code) override {
     MPI_Abort(MPI_COMM_WORLD, exit_code);
@@ -88,11 +202,28 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  std::vector<int> segment_sizes(const Tensor& buffer, const std::vector<std::int64_t>& counts) const {
+    PRIMER_CHECK(counts.size() == static_cast<std::size_t>(world_size()), "{} segment sizes for {} ranks",
+                 counts.size(), world_size());
+    std::vector<int> sizes;
+    std::int64_t total = 0;
+    for (const std::int64_t count : counts) {
+      sizes.push_back(mpi_count(count));
+      total += count;
+    }
+    PRIMER_CHECK(total == buffer.numel() && buffer.is_contiguous(), "segments of {} elements for {}", total,
+                 buffer.describe());
+    return sizes;
+  }
+
   double reduce(double value, MPI_Op op) {
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Allreduce");
     double result = 0.0;
     check(MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, op, MPI_COMM_WORLD), "MPI_Allreduce");
     return result;
   }
+
+  CollectiveWatchdog watchdog_;
 };
 
 // A world of one: every collective is the identity.
@@ -100,6 +231,14 @@ class SingleProcess final : public Communicator {
  public:
   SingleProcess() : Communicator(Launch{}) {}
   std::unique_ptr<PendingReduction> start_sum(const Tensor&) override { return std::make_unique<Done>(); }
+  std::unique_ptr<PendingReduction> start_reduce_scatter(const Tensor& buffer,
+                                                         const std::vector<std::int64_t>&,
+                                                         const Tensor& segment_sum) override {
+    segment_sum.copy_from(buffer);
+    return std::make_unique<Done>();
+  }
+  void all_gather(const Tensor&, const std::vector<std::int64_t>&) override {}
+  void set_timeout(double) override {}
   double sum(double value) override { return value; }
   double max(double value) override { return value; }
   void broadcast(const Tensor&, int) override {}

@@ -17,7 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kTensorFiles[] = {kCheckpointWeights, kCheckpointOptimizer};
+bool is_optimizer_state(const std::string& file) {
+  return file == kCheckpointOptimizer || file.starts_with("optimizer.shard-");
+}
 
 std::uint64_t file_crc(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -37,9 +39,16 @@ std::string checkpoint_name(std::int64_t step) {
   return fmt::format("step-{:08}", step);
 }
 
+std::string optimizer_shard_name(int rank, int ranks) {
+  return fmt::format("optimizer.shard-{:05}-of-{:05}.safetensors", rank, ranks);
+}
+
 void write_checkpoint_state(const std::string& directory, const CheckpointState& state) {
-  json crcs;
-  for (const char* file : kTensorFiles) crcs[file] = file_crc(fs::path(directory) / file);
+  json crcs = json::object();
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (entry.path().extension() == ".safetensors")
+      crcs[entry.path().filename().string()] = file_crc(entry.path());
+  }
   const json meta{{"step", state.step},
                   {"loader", {{"epoch", state.loader_epoch}, {"windows_taken", state.loader_windows_taken}}},
                   {"crc32", crcs},
@@ -68,17 +77,33 @@ std::string checkpoint_problem(const std::string& checkpoint) {
   try {
     std::ifstream in(fs::path(checkpoint) / "state.json");
     if (!in) return "no state.json";
-    const json state = json::parse(in);
-    for (const char* file : kTensorFiles) {
-      if (!fs::exists(fs::path(checkpoint) / file)) return std::string("no ") + file;
-      if (file_crc(fs::path(checkpoint) / file) != state.at("crc32").at(file).get<std::uint64_t>()) {
-        return std::string(file) + " does not match its checksum";
+    const json crcs = json::parse(in).at("crc32");
+    if (!crcs.contains(kCheckpointWeights)) return std::string("no ") + kCheckpointWeights;
+    bool has_optimizer_state = false;
+    for (const auto& [file, crc] : crcs.items()) {
+      if (!fs::exists(fs::path(checkpoint) / file)) return "no " + file;
+      if (file_crc(fs::path(checkpoint) / file) != crc.get<std::uint64_t>()) {
+        return file + " does not match its checksum";
       }
+      has_optimizer_state = has_optimizer_state || is_optimizer_state(file);
     }
-    return "";
+    return has_optimizer_state ? "" : std::string("no ") + kCheckpointOptimizer;
   } catch (const std::exception& error) {
     return std::string("unreadable state.json: ") + error.what();
   }
+}
+
+std::vector<std::string> optimizer_state_files(const std::string& checkpoint) {
+  std::vector<std::string> files;
+  try {
+    const json crcs = json::parse(std::ifstream(fs::path(checkpoint) / "state.json")).at("crc32");
+    for (const auto& [file, crc] : crcs.items()) {
+      if (is_optimizer_state(file)) files.push_back((fs::path(checkpoint) / file).string());
+    }
+  } catch (const json::exception& error) {
+    PRIMER_FAIL("{}/state.json: {}", checkpoint, error.what());
+  }
+  return files;
 }
 
 std::vector<std::string> checkpoints_newest_first(const std::string& checkpoints_directory) {

@@ -11,9 +11,9 @@ bool decays_by_default(const nn::NamedParameter& parameter) {
   return parameter.role == nn::ParameterRole::dense;
 }
 
-double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double max_norm) {
+double gradient_squares(const std::vector<nn::NamedParameter>& parameters) {
   if (parameters.empty()) return 0.0;
-  const ProfileScope profile("gradient norm and clipping", parameters.front().variable.device());
+  const ProfileScope profile("gradient norm", parameters.front().variable.device());
   double total = 0.0;
   for (const nn::NamedParameter& parameter : parameters) {
     const Tensor& grad = parameter.variable.grad();
@@ -22,15 +22,17 @@ double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double 
     backend_for(grad.device()).sum_squares(grad, squares);
     total += squares.item();
   }
-  const double norm = std::sqrt(total);
-  if (max_norm > 0.0 && std::isfinite(norm) && norm > max_norm) {
-    const double factor = max_norm / norm;
-    for (const nn::NamedParameter& parameter : parameters) {
-      const Tensor& grad = parameter.variable.grad();
-      if (grad.defined()) backend_for(grad.device()).scale(grad, factor, grad);
-    }
+  return total;
+}
+
+void clip_gradients(const std::vector<nn::NamedParameter>& parameters, double norm, double max_norm) {
+  if (parameters.empty() || max_norm <= 0.0 || !std::isfinite(norm) || norm <= max_norm) return;
+  const ProfileScope profile("gradient clipping", parameters.front().variable.device());
+  const double factor = max_norm / norm;
+  for (const nn::NamedParameter& parameter : parameters) {
+    const Tensor& grad = parameter.variable.grad();
+    if (grad.defined()) backend_for(grad.device()).scale(grad, factor, grad);
   }
-  return norm;
 }
 
 }  // namespace primer::optim

@@ -1,7 +1,5 @@
 #include "primer/train/checkpoint.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "primer/core/logging.h"
@@ -15,25 +13,41 @@ namespace fs = std::filesystem;
 
 }  // namespace
 
-CheckpointStore::CheckpointStore(std::string run_directory, std::int64_t keep)
-    : directory_(std::move(run_directory) + "/checkpoints"), keep_(keep) {}
+CheckpointStore::CheckpointStore(std::string run_directory, std::int64_t keep,
+                                 distributed::Communicator& communicator)
+    : directory_(std::move(run_directory) + "/checkpoints"), keep_(keep), communicator_(communicator) {}
 
 std::string CheckpointStore::save(const LanguageModel& model, const optim::Optimizer& optimizer,
-                                  const TrainingState& state, const std::string& config_yaml) const {
+                                  const TrainingState& state, const std::string& config_yaml,
+                                  bool optimizer_sharded) const {
+  const bool coordinator = communicator_.rank() == 0;
   const fs::path final_path = fs::path(directory_) / checkpoint_name(state.step);
-  const fs::path temporary =
-      fs::path(directory_) / (checkpoint_name(state.step) + ".tmp." + std::to_string(::getpid()));
-  fs::create_directories(temporary);
+  // One name all ranks know; what a crash left under it is stale (the run writes one checkpoint at a
+  // time) and goes first.
+  const fs::path temporary = fs::path(directory_) / (checkpoint_name(state.step) + ".tmp");
+  if (coordinator) {
+    fs::remove_all(temporary);
+    fs::create_directories(temporary);
+  }
   try {
+    if (optimizer_sharded) {
+      communicator_.barrier();  // the directory exists
+      save_safetensors(
+          (temporary / optimizer_shard_name(communicator_.rank(), communicator_.world_size())).string(),
+          optimizer.state());
+      communicator_.barrier();  // every share is written
+    } else if (coordinator) {
+      save_safetensors((temporary / kCheckpointOptimizer).string(), optimizer.state());
+    }
+    if (!coordinator) return final_path.string();
     model.save_weights((temporary / kCheckpointWeights).string());
-    save_safetensors((temporary / kCheckpointOptimizer).string(), optimizer.state());
     write_checkpoint_state(temporary.string(),
                            {state.step, state.loader.epoch, state.loader.windows_taken, config_yaml});
     if (fs::exists(final_path)) fs::remove_all(final_path);
     fs::rename(temporary, final_path);
   } catch (...) {
     std::error_code ignored;
-    fs::remove_all(temporary, ignored);
+    if (coordinator) fs::remove_all(temporary, ignored);
     throw;
   }
   const std::vector<std::string> all = checkpoints_newest_first(directory_);
@@ -55,10 +69,15 @@ TrainingState CheckpointStore::load(const std::string& checkpoint, LanguageModel
   const std::string problem = checkpoint_problem(checkpoint);
   PRIMER_CHECK(problem.empty(), "{}: {}", checkpoint, problem);
   model.load_weights(checkpoint + "/" + kCheckpointWeights);
+  // The shards of a ZeRO-1 run together hold every state tensor once ("step" in each): merged, they
+  // are the whole state, from which a rank's optimizer takes its parameters' share.
+  std::map<std::string, Tensor> merged;
+  const std::vector<std::string> files = optimizer_state_files(checkpoint);
+  for (const std::string& file : files) merged.merge(load_safetensors(file));
   try {
-    optimizer.load_state(load_safetensors(checkpoint + "/" + kCheckpointOptimizer));
+    optimizer.load_state(merged);
   } catch (const Error& error) {
-    PRIMER_FAIL("{}/{}: {}", checkpoint, kCheckpointOptimizer, error.what());
+    PRIMER_FAIL("{}: the optimizer state ({} file(s)): {}", checkpoint, files.size(), error.what());
   }
   const CheckpointState saved = read_checkpoint_state(checkpoint);
   TrainingState state;

@@ -108,10 +108,10 @@ TrainConfig read_train_config(const ConfigNode& root) {
   if (root.has("distributed")) {
     const ConfigNode distributed = root.section("distributed");
     c.bucket_bytes = positive(distributed, "bucket_mb", c.bucket_bytes >> 20) << 20;
-    if (distributed.get_or("shard_optimizer", false)) {
-      distributed.fail("shard_optimizer",
-                       "sharded optimizer state (ZeRO-1) is not built yet: every rank keeps the whole state");
-    }
+    c.shard_optimizer = distributed.get_or("shard_optimizer", c.shard_optimizer);
+    c.collective_timeout = distributed.get_or("timeout_seconds", c.collective_timeout);
+    if (!(c.collective_timeout >= 0))
+      distributed.fail("timeout_seconds", "must be 0 (no timeout) or positive");
   }
   root.reject_unknown_keys();
   c.resolved_yaml = root.dump();

@@ -82,6 +82,13 @@ class MetricsLog {
   std::ofstream out_;
 };
 
+double optimizer_state_bytes(const optim::Optimizer& optimizer) {
+  double bytes = 0.0;
+  for (const auto& [name, tensor] : optimizer.state())
+    bytes += static_cast<double>(tensor.numel()) * static_cast<double>(dtype_size(tensor.dtype()));
+  return bytes;
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
@@ -90,7 +97,7 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
       dataset_(data::open_dataset(config_.data_directory)),
       model_(std::make_unique<LanguageModel>(config_.model)),
       parameters_(model_->named_parameters()),
-      checkpoints_(config_.run_directory, config_.keep_checkpoints) {
+      checkpoints_(config_.run_directory, config_.keep_checkpoints, communicator) {
   if (config_.device.kind == DeviceKind::cuda) {
     const CudaInfo cuda = cuda_info();
     PRIMER_CHECK(cuda.device_count > 0, "{}: training.device: cuda: {}", config_.source,
@@ -113,15 +120,18 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
                "data parallelism runs on CPUs (MPI) for now",
                config_.source, ranks);
   model_->to(config_.device);  // before the optimizer makes its state alongside the weights
+  communicator_.set_timeout(config_.collective_timeout);
+  reducer_ = std::make_unique<GradientReducer>(communicator_, parameters_, config_.bucket_bytes,
+                                               config_.shard_optimizer);
+  // Under ZeRO-1 a rank keeps optimizer state for the parameters it updates only.
   optimizer_ = config_.optimizer == OptimizerKind::adamw
-                   ? optim::make_adamw(parameters_, config_.adamw)
-                   : optim::make_adafactor(parameters_, config_.adafactor);
+                   ? optim::make_adamw(reducer_->updated_here(), config_.adamw)
+                   : optim::make_adafactor(reducer_->updated_here(), config_.adafactor);
   const data::Partition partition{communicator_.rank(), ranks};
   loader_ = std::make_unique<data::TrainLoader>(dataset_.train_shards, config_.seq_len, config_.batch_size,
                                                 config_.seed, partition);
   validation_ = std::make_unique<data::ValidationLoader>(dataset_.validation_shards, config_.seq_len,
                                                          config_.batch_size, partition);
-  reducer_ = std::make_unique<GradientReducer>(communicator_, parameters_, config_.bucket_bytes);
   if (ranks > 1) {
     // Every rank seeds the same initialisation; rank 0's weights are broadcast so that no difference in
     // how a rank was built can make the replicas start apart.
@@ -129,11 +139,19 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
       communicator_.broadcast(parameter.variable.value(), 0);
     log().info(
         "data parallel: rank {} of {} ({}); {} sequences per step = {} x {} micro-batches x {} ranks; "
-        "gradients in {} bucket(s) of up to {} MB",
+        "gradients in {} bucket(s) of up to {} MB; collective timeout {}",
         communicator_.rank(), ranks, communicator_.launch().launcher, config_.global_batch(),
         config_.batch_size, config_.gradient_accumulation, ranks, reducer_->bucket_count(),
-        config_.bucket_bytes >> 20);
+        config_.bucket_bytes >> 20,
+        config_.collective_timeout > 0 ? fmt::format("{:g} s", config_.collective_timeout) : "none");
   }
+  const double state_bytes = optimizer_state_bytes(*optimizer_);
+  const double all_state_bytes = reducer_->sharded() ? communicator_.sum(state_bytes) : state_bytes;
+  log().info("optimizer state: {:.2f} MiB on this rank{}", state_bytes / (1 << 20),
+             reducer_->sharded() ? fmt::format(" ({} of {} parameters; {:.2f} MiB over all {} ranks: ZeRO-1)",
+                                               reducer_->updated_here().size(), parameters_.size(),
+                                               all_state_bytes / (1 << 20), ranks)
+                                 : "");
 }
 
 double Trainer::train_step(std::int64_t step) {
@@ -145,21 +163,32 @@ double Trainer::train_step(std::int64_t step) {
     const data::Batch batch = loader_->next();
     double z_part = 0.0;
     const Variable loss = model_->loss(batch.inputs, batch.targets, config_.z_loss, &z_part);
+    if (micro == config_.gradient_accumulation - 1) reducer_->expect_final_gradients();
     ops::scale(loss, 1.0 / static_cast<double>(config_.gradient_accumulation)).backward();
     loss_sum += loss.value().item() - z_part;
     z_sum += z_part;
   }
-  const double loss = mean_over_ranks(loss_sum / static_cast<double>(config_.gradient_accumulation));
+  const double own_loss = loss_sum / static_cast<double>(config_.gradient_accumulation);
+  const double loss = mean_over_ranks(own_loss);
   last_z_loss_ = mean_over_ranks(z_sum / static_cast<double>(config_.gradient_accumulation));
   reducer_->average();
-  last_grad_norm_ = optim::clip_gradients(parameters_, config_.clip_grad_norm);
+  last_grad_norm_ = reducer_->gradient_norm();
   if (!std::isfinite(loss) || !std::isfinite(last_grad_norm_)) {
+    // Every rank sees the same mean loss and norm, so all stop here; the first rank whose own loss was
+    // not finite is named.
+    const int first_bad_rank = -static_cast<int>(
+        communicator_.max(std::isfinite(own_loss) ? -communicator_.world_size() : -communicator_.rank()));
     throw TrainingError(fmt::format(
-        "step {}: non-finite {} ({}); the step was not applied and no checkpoint was "
-        "written. Lower the learning rate or enable clipping, then resume.",
-        step, std::isfinite(loss) ? "gradient norm" : "loss", std::isfinite(loss) ? last_grad_norm_ : loss));
+        "step {}: non-finite {} ({}{}); the step was not applied and no checkpoint was written. Lower the "
+        "learning rate or enable clipping, then resume.",
+        step, std::isfinite(loss) ? "gradient norm" : "loss", std::isfinite(loss) ? last_grad_norm_ : loss,
+        first_bad_rank < communicator_.world_size() && communicator_.world_size() > 1
+            ? fmt::format(", from rank {}'s batch", first_bad_rank)
+            : ""));
   }
+  optim::clip_gradients(reducer_->updated_here(), last_grad_norm_, config_.clip_grad_norm);
   optimizer_->step(config_.schedule.at(step));
+  reducer_->share_updated_parameters();
   for (nn::NamedParameter& parameter : parameters_) parameter.variable.zero_grad();
   return loss;
 }
@@ -254,6 +283,10 @@ TrainResult Trainer::run(bool resume) {
     result.train_loss = loss;
     result.last_step = step;
     ++result.steps_run;
+    if (result.steps_run == 1 && communicator_.world_size() > 1) {
+      log().info("gradients: {} of {} bucket(s) started during the backward pass",
+                 reducer_->started_during_backward(), reducer_->bucket_count());
+    }
     ++interval_steps;
     record_metrics({{"step", step},
                     {"loss", loss},
@@ -295,13 +328,12 @@ TrainResult Trainer::run(bool resume) {
     // Ranks stop together: a signal that reached any of them stops all after this step.
     const int signal = static_cast<int>(communicator_.max(static_cast<double>(stop_signal.load())));
     if (step % config_.checkpoint_every == 0 || step == config_.steps || signal != 0) {
-      if (writes_files()) {
-        const data::LoaderPosition position = loader_->position();
-        const data::LoaderPosition all_ranks{
-            position.epoch, position.windows_taken * static_cast<std::uint64_t>(communicator_.world_size())};
-        result.checkpoint = checkpoints_.save(*model_, *optimizer_, {step, all_ranks}, config_.resolved_yaml);
-        log().info("checkpoint {}", result.checkpoint);
-      }
+      const data::LoaderPosition position = loader_->position();
+      const data::LoaderPosition all_ranks{
+          position.epoch, position.windows_taken * static_cast<std::uint64_t>(communicator_.world_size())};
+      result.checkpoint = checkpoints_.save(*model_, *optimizer_, {step, all_ranks}, config_.resolved_yaml,
+                                            reducer_->sharded());
+      log().info("checkpoint {}", result.checkpoint);
       // No rank exits (an interrupted one with a non-zero status, which makes mpirun end the job) before
       // the checkpoint is complete.
       communicator_.barrier();

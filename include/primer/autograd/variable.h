@@ -1,6 +1,7 @@
 #pragma once
 // Variable: a tensor that takes part in reverse-mode differentiation. Leaves (parameters) accumulate
 // gradients into grad(); interior values point at the node that produced them. Copies share state.
+#include <functional>
 #include <memory>
 
 #include "primer/autograd/node.h"
@@ -23,6 +24,10 @@ class Variable {
   void set_grad(const Tensor& grad);
   // Leaves only (parameters): the value moves to `device`, and every copy of this variable sees it.
   void move_to(Device device);
+  // Leaves only: `hook` runs each time a backward pass has added its gradient into grad(), which that
+  // pass then no longer changes (PyTorch's post-accumulate-grad hook; data parallelism sends gradients
+  // from it while the backward pass goes on). An empty function removes it.
+  void set_after_accumulation(std::function<void()> hook);
 
   // Where a gradient for this variable goes: its producer, its accumulator (leaves), or null.
   std::shared_ptr<Node> gradient_edge() const;

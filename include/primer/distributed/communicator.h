@@ -7,10 +7,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "primer/tensor/tensor.h"
 
 namespace primer::distributed {
+
+// The exit status of a rank whose collective timed out.
+inline constexpr int kCollectiveTimeoutExit = 3;
 
 struct Launch {
   int rank = 0;
@@ -22,7 +26,7 @@ struct Launch {
 // What the environment says about how this process was started (OMPI_COMM_WORLD_*, PMIX_*/SLURM_*).
 Launch detect_launch();
 
-// An all-reduce in flight; wait() returns once its buffer holds the sum.
+// A reduction in flight; wait() returns once its result is in place.
 class PendingReduction {
  public:
   virtual ~PendingReduction() = default;
@@ -39,12 +43,24 @@ class Communicator {
   // Starts summing a contiguous CPU f32 or f64 buffer over all ranks, in place; the buffer must outlive
   // the wait. Started reductions complete in the order they were started.
   virtual std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) = 0;
+  // Starts a reduce-scatter: `buffer` (contiguous CPU f32) is split into consecutive segments of
+  // counts[r] elements, one per rank, and rank r's `segment_sum` (counts[rank] elements) receives the sum
+  // over all ranks of segment r. Both must outlive the wait.
+  virtual std::unique_ptr<PendingReduction> start_reduce_scatter(const Tensor& buffer,
+                                                                 const std::vector<std::int64_t>& counts,
+                                                                 const Tensor& segment_sum) = 0;
+  // The inverse: segment r of every rank's `buffer` (split as above) becomes rank r's segment r.
+  virtual void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) = 0;
   // The sum of one number over all ranks (losses, counts, a stop flag).
   virtual double sum(double value) = 0;
   virtual double max(double value) = 0;
   // Every rank's copy of buffer becomes root's.
   virtual void broadcast(const Tensor& buffer, int root) = 0;
   virtual void barrier() = 0;
+  // A collective that waits longer than this ends the job (exit status kCollectiveTimeoutExit) with an
+  // error naming the call and this rank: a stuck or dead peer must not hang the job forever. 0: wait
+  // forever.
+  virtual void set_timeout(double seconds) = 0;
   // Ends every rank of the job at once: what a rank that fails does, so the others do not wait for it
   // in their next collective forever.
   [[noreturn]] virtual void abort(int exit_code) = 0;

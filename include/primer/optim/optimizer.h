@@ -56,8 +56,11 @@ std::unique_ptr<Optimizer> make_adamw(std::vector<nn::NamedParameter> parameters
 std::unique_ptr<Optimizer> make_adafactor(std::vector<nn::NamedParameter> parameters,
                                           const AdafactorOptions& options);
 
-// Scales every gradient so their global L2 norm is at most max_norm (0: no clipping); returns the norm
-// before clipping (NaN or Inf when a gradient is not finite).
-double clip_gradients(const std::vector<nn::NamedParameter>& parameters, double max_norm);
+// The sum of the squares of every gradient (NaN or Inf when one is not finite). Apart from the clipping
+// so that data-parallel ranks holding a share each can add their sums into the global norm.
+double gradient_squares(const std::vector<nn::NamedParameter>& parameters);
+// Scales the gradients by max_norm / norm when their global L2 norm `norm` exceeds max_norm (0: no
+// clipping; a non-finite norm is left for the caller to refuse).
+void clip_gradients(const std::vector<nn::NamedParameter>& parameters, double norm, double max_norm);
 
 }  // namespace primer::optim
