@@ -1,10 +1,12 @@
 // primer-eval --checkpoint RUN (--data DIR | --text FILE...) [--seq-len N] [--batch-size N] [--batches N]
+//             [--json]
 // The loss, perplexity and bits per byte of a trained model on held-out text: a dataset's validation split
 // (as primer-data encode made it), or text, JSONL or .json.gz files tokenized with the run's own
 // tokenizer. The loss is the computation training reports as validation loss (train/evaluation.h);
 // bits per byte divide by the text's UTF-8 bytes, so models with different tokenizers compare.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   std::string checkpoint, data_directory, device_name = "cpu";
   std::vector<std::string> text_files;
   std::int64_t seq_len = 0, batch_size = 0, batches = 0;
+  bool as_json = false;
   app.add_option("--checkpoint", checkpoint, "a run directory (its newest checkpoint) or a checkpoint")
       ->required();
   auto* data = app.add_option("--data", data_directory, "a dataset: its validation split is evaluated");
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "windows per batch (default: the run's training.batch_size)");
   app.add_option("--batches", batches, "evaluate only the first N batches (default: all)");
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_flag("--json", as_json, "print one JSON object (loss, perplexity, bits_per_byte or null, tokens)");
   CLI11_PARSE(app, argc, argv);
   try {
     PRIMER_CHECK(!data_directory.empty() || !text_files.empty(), "give --data DIR or --text FILE");
@@ -103,6 +107,17 @@ int main(int argc, char** argv) {
         primer::train::evaluate(*trained.model, loader, batches, run.matmul_dtype());
     if (result.targets == 0) throw primer::Error(fmt::format("{}: nothing to predict", held_out.description));
     const bool whole = batches == 0 || batches * batch_size >= loader.windows();
+    if (as_json) {
+      const nlohmann::json record{
+          {"checkpoint", trained.checkpoint},
+          {"loss", result.loss},
+          {"perplexity", result.perplexity()},
+          {"bits_per_byte",
+           whole && held_out.bytes > 0 ? nlohmann::json(result.bits_per_byte(held_out.bytes)) : nullptr},
+          {"tokens", result.targets}};
+      fmt::print("{}\n", record.dump());
+      return EXIT_SUCCESS;
+    }
     fmt::print("checkpoint      {}\n", trained.checkpoint);
     fmt::print("text            {}\n", held_out.description);
     fmt::print("tokens          {} predicted, windows of {}\n", result.targets, seq_len);

@@ -125,6 +125,43 @@ ConfigNode ConfigNode::section(const std::string& key) const {
   return result;
 }
 
+std::vector<std::string> ConfigNode::get_strings(const std::string& key) const {
+  queried_->insert(key_path(key));
+  const YAML::Node child = (*node_)[key];
+  if (!child.IsDefined() || child.IsNull()) fail(key, "missing; expected a list of strings");
+  if (!child.IsSequence()) fail(key, "expected a list of strings, got " + kind_of(child));
+  read_->insert(key_path(key));
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < child.size(); ++i) {
+    if (!child[i].IsScalar()) fail_item(key, i, "expected a string, got " + kind_of(child[i]));
+    values.push_back(child[i].Scalar());
+  }
+  return values;
+}
+
+std::vector<ConfigNode> ConfigNode::sections(const std::string& key) const {
+  queried_->insert(key_path(key));
+  const YAML::Node child = (*node_)[key];
+  if (!child.IsDefined() || child.IsNull()) fail(key, "missing; expected a list of mappings");
+  if (!child.IsSequence()) fail(key, "expected a list of mappings, got " + kind_of(child));
+  read_->insert(key_path(key));
+  std::vector<ConfigNode> elements;
+  for (std::size_t i = 0; i < child.size(); ++i) {
+    if (!child[i].IsMap()) fail_item(key, i, "expected a mapping, got " + kind_of(child[i]));
+    ConfigNode element(std::make_unique<YAML::Node>(child[i]), source_,
+                       fmt::format("{}[{}]", key_path(key), i), read_);
+    elements.push_back(element);
+  }
+  return elements;
+}
+
+void ConfigNode::fail_item(const std::string& key, std::size_t index, const std::string& message) const {
+  const YAML::Mark mark = (*node_)[key][index].Mark();
+  throw ConfigError(fmt::format("{}: {}[{}]: {}",
+                                mark.is_null() ? location(key) : fmt::format("{}:{}", source_, mark.line + 1),
+                                key_path(key), index, message));
+}
+
 template <class T>
 T ConfigNode::get(const std::string& key) const {
   queried_->insert(key_path(key));

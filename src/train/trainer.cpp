@@ -63,8 +63,11 @@ class MetricsLog {
     if (keep_through_step > 0 && fs::exists(path)) {
       std::ifstream in(path);
       for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && json::parse(line).value("step", std::int64_t{0}) <= keep_through_step)
-          kept.push_back(line);
+        if (line.empty()) continue;
+        const json record = json::parse(line);
+        if (record.value("step", std::int64_t{0}) > keep_through_step) continue;
+        kept.push_back(line);
+        training_seconds_ = record.value("training_seconds", training_seconds_);
       }
     }
     out_.open(path, std::ios::trunc);
@@ -76,9 +79,12 @@ class MetricsLog {
     out_ << record.dump() << "\n";
     out_.flush();
   }
+  // The training seconds the kept lines last recorded: where a resumed run's count goes on from.
+  double training_seconds() const { return training_seconds_; }
 
  private:
   std::string path_;
+  double training_seconds_ = 0.0;
   std::ofstream out_;
 };
 
@@ -276,10 +282,15 @@ TrainResult Trainer::run(bool resume) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point run_start = Clock::now();
   Clock::time_point interval_start = run_start;
+  // Seconds in training steps since step 1, evaluation and checkpoints left out (what the compute curves
+  // charge), carried over a resume by the metrics log.
+  double training_seconds = metrics_log ? metrics_log->training_seconds() : 0.0;
   std::int64_t interval_steps = 0;
   for (std::int64_t step = state.step + 1; step <= config_.steps; ++step) {
     const double lr = config_.schedule.at(step);
+    const Clock::time_point step_start = Clock::now();
     const double loss = train_step(step);
+    training_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
     result.train_loss = loss;
     result.last_step = step;
     ++result.steps_run;
@@ -321,9 +332,13 @@ TrainResult Trainer::run(bool resume) {
       result.validation_loss = evaluate();
       log().info("step {:>6} | validation loss {:.4f} | perplexity {:.2f}", step, result.validation_loss,
                  std::exp(result.validation_loss));
-      record_metrics({{"step", step},
-                      {"validation_loss", result.validation_loss},
-                      {"validation_perplexity", std::exp(result.validation_loss)}});
+      record_metrics(
+          {{"step", step},
+           {"validation_loss", result.validation_loss},
+           {"validation_perplexity", std::exp(result.validation_loss)},
+           {"tokens", step * config_.tokens_per_step()},
+           {"training_flops", static_cast<double>(step * config_.tokens_per_step()) * flops_per_token},
+           {"training_seconds", training_seconds}});
     }
     // Ranks stop together: a signal that reached any of them stops all after this step.
     const int signal = static_cast<int>(communicator_.max(static_cast<double>(stop_signal.load())));

@@ -46,6 +46,12 @@ class ConfigNode {
   T get_or(const std::string& key, const T& fallback) const {
     return has(key) ? get<T>(key) : fallback;
   }
+  // A required list of strings.
+  std::vector<std::string> get_strings(const std::string& key) const;
+  // A required list of mappings, one node per element (key paths "key[0]", "key[1]", ...).
+  std::vector<ConfigNode> sections(const std::string& key) const;
+  // Like fail(), at element `index` of the list `key` (its own line).
+  [[noreturn]] void fail_item(const std::string& key, std::size_t index, const std::string& message) const;
   // One of the named choices; the error lists them all.
   template <class E>
   E choice(const std::string& key, const std::map<std::string, E>& choices, E fallback) const {

@@ -1,0 +1,101 @@
+// primer-bench curves --suite benchmarks/suites/NAME.yaml --out DIR [--check]
+// The paper's compute-versus-loss curves for a suite of variants x model sizes (docs/curves.md): trains
+// every run through the trainer primer-train uses, resumably (rerun the same command after an
+// interruption or a change to the suite), then fits and draws the curves and writes DIR/report.md.
+// --check validates the suite and prints its runs without training.
+// Exit status: 0 when the report is written, 128 + N when signal N stopped the suite, 1 on an error.
+#include <fmt/format.h>
+#include <omp.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "primer/backend/cuda_info.h"
+#include "primer/bench/curves_report.h"
+#include "primer/bench/curves_runner.h"
+#include "primer/core/logging.h"
+#include "primer/models/model_stats.h"
+#include "primer_build_identity.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+std::string describe_machine() {
+  const primer::CudaInfo cuda = primer::cuda_info();
+  return fmt::format("{}, {} OpenMP thread(s); {}", cpu_model(), omp_get_max_threads(),
+                     cuda.device_count > 0 ? "GPU " + cuda.device_name : "no GPU");
+}
+
+// primer-eval, the program beside this one, on a finished run: the suite's held-out numbers are what
+// users get from it by hand.
+primer::bench::HeldOutResult evaluate_with_primer_eval(const std::string& run_directory,
+                                                       const std::string& text) {
+  const fs::path program = fs::canonical("/proc/self/exe").parent_path() / "primer-eval";
+  const std::string command =
+      fmt::format("'{}' --checkpoint '{}' --text '{}' --json", program.string(), run_directory, text);
+  const std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  PRIMER_CHECK(pipe != nullptr, "cannot run {}", program.string());
+  std::string output;
+  char buffer[4096];
+  while (const std::size_t read = std::fread(buffer, 1, sizeof(buffer), pipe.get()))
+    output.append(buffer, read);
+  const nlohmann::json record = nlohmann::json::parse(output.substr(output.rfind('{')), nullptr, false);
+  PRIMER_CHECK(record.is_object() && record.contains("loss"), "{} gave no result: {}", command, output);
+  primer::bench::HeldOutResult result{record["loss"].get<double>(), std::nullopt};
+  if (!record["bits_per_byte"].is_null()) result.bits_per_byte = record["bits_per_byte"].get<double>();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"primer-bench: benchmark suites over the trainer"};
+  app.require_subcommand(1);
+  CLI::App* curves = app.add_subcommand("curves", "compute-versus-loss curves of a suite (docs/curves.md)");
+  std::string suite_path, out_directory;
+  bool check_only = false;
+  curves->add_option("--suite", suite_path, "suite file, e.g. benchmarks/suites/cpu_small.yaml")->required();
+  curves->add_option("--out", out_directory, "directory for the runs, the plots and report.md")->required();
+  curves->add_flag("--check", check_only, "validate the suite and list its runs; train nothing");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    const primer::bench::CurvesSuite suite = primer::bench::load_suite(suite_path);
+    if (check_only) {
+      fmt::print("suite {}: {} variants x {} sizes\n", suite.name, suite.variants.size(), suite.sizes.size());
+      for (const primer::bench::SuiteRun& run : primer::bench::plan_suite(suite, out_directory)) {
+        const double flops = static_cast<double>(run.config.steps * run.config.tokens_per_step()) *
+                             primer::training_flops_per_token(run.config.model, run.config.seq_len);
+        fmt::print("  {:<24} {:>10} parameters  d_ff {:>5}  {:>6} steps  {:.3g} FLOPs\n", run.id,
+                   primer::model_stats(run.config.model).parameters, run.config.model.d_ff, run.config.steps,
+                   flops);
+      }
+      return EXIT_SUCCESS;
+    }
+    const primer::bench::SuiteOutcome outcome =
+        primer::bench::run_suite(suite, out_directory, evaluate_with_primer_eval);
+    if (outcome.stop_signal != 0) return 128 + outcome.stop_signal;
+    const std::string report = primer::bench::write_curves_report(
+        suite, outcome, out_directory,
+        {fmt::format("primer-bench curves --suite {} --out {}", suite_path, out_directory),
+         describe_machine(), fmt::format("commit {}, {} build", PRIMER_BUILD_COMMIT, PRIMER_BUILD_TYPE)});
+    primer::log().info("report: {}", report);
+    return EXIT_SUCCESS;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "primer-bench: {}\n", error.what());
+    return EXIT_FAILURE;
+  }
+}
