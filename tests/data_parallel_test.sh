@@ -3,7 +3,8 @@
 #   equal:  `mpirun -np 2` trains 50 steps with the same losses as one process with the same global
 #           batch (relative difference <= 1e-6 at every step, f32), with AdamW and with Adafactor, with
 #           replicated and with sharded optimizer state (ZeRO-1, which must halve it per rank), gradients
-#           in several buckets sent during the backward pass; a batch
+#           in several buckets sent during the backward pass; one process through the same path
+#           (distributed.check_collectives) trains bit for bit as without it; a batch
 #           that does not add up to the global batch is refused before training.
 #   resume: the 2-rank run resumed from its step-20 checkpoint with 2 ranks matches the uninterrupted run
 #           bit for bit, and resumed as 1 process within 1e-6; with and without ZeRO-1.
@@ -83,6 +84,12 @@ PYTHON
       done
     done
     unset config
+    # One process through the collectives' path (what the GPU check runs through NCCL): the same run.
+    train "$work/alone" --set training.batch_size=8 --set distributed.check_collectives=true \
+      --set distributed.shard_optimizer=true >"$work/log" 2>&1 || { tail "$work/log"; exit 1; }
+    difference=$(loss_difference "$work/alone" "$work/one-adamw" 1 50)
+    echo "1 process with distributed.check_collectives and ZeRO-1 against without: largest relative loss difference $difference"
+    within "$difference" 0 || { echo "the world-of-one collectives path changed the run"; exit 1; }
     if "${two_ranks[@]}" "$bin/primer-train" --config "$repo/configs/tiny_primer_ez.yaml" \
       --set data.directory="$work/data" --set checkpoint.directory="$work/refused" >"$work/log" 2>&1; then
       echo "2 ranks with the one-process batch trained instead of refusing"

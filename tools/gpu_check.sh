@@ -14,7 +14,8 @@
 # Steps: libraries resolve; nvidia-smi; primer-smoke (CPU and GPU training, kernel self-test); every
 # CudaBackend test against the CPU (a skipped test counts as a failure here); compute-sanitizer memcheck
 # and racecheck over our kernels (reported, not fatal: some hosts refuse it); a 200-step fp32 tiny run on
-# CPU and GPU with their losses compared (1e-3); greedy samples from both devices compared; the 111M
+# CPU and GPU with their losses compared (1e-3), and on the GPU through NCCL in a world of one (ZeRO-1) against
+# the plain GPU run (1e-6); greedy samples from both devices compared; the 111M
 # Primer-EZ and vanilla in bf16 with the per-op profile; PyTorch eager and torch.compile on the same shape.
 # The first checks run with CUDA_LAUNCH_BLOCKING=1 so an asynchronous fault is pinned to its launch.
 set -uo pipefail
@@ -108,23 +109,23 @@ sanitizer() {  # TOOL
     --gtest_filter='CudaBackend*:-*TrainingShape*' --gtest_brief=1
 }
 
-tiny_run() {  # DEVICE
+tiny_run() {  # NAME DEVICE [--set ...]...
   rm -rf "$runs/tiny_$1"
   "$bundle/bin/primer-train" --config configs/tiny_primer_ez.yaml --set data.directory="$bundle/data/moby" \
-    --set training.steps=200 --set training.device="$1" --set eval.every=100 --set eval.batches=4 \
-    --set checkpoint.directory="$runs/tiny_$1" --set checkpoint.every=200 --set logging.every=50
+    --set training.steps=200 --set training.device="$2" --set eval.every=100 --set eval.batches=4 \
+    --set checkpoint.directory="$runs/tiny_$1" --set checkpoint.every=200 --set logging.every=50 "${@:3}"
   cp "$runs/tiny_$1/metrics.jsonl" "$logs/tiny_$1_metrics.jsonl"
 }
 
-compare_losses() {
-  python3 - "$runs/tiny_cpu/metrics.jsonl" "$runs/tiny_cuda/metrics.jsonl" <<'PYTHON'
+compare_losses() {  # RUN_A RUN_B LIMIT: the largest loss difference over the 200 steps
+  python3 - "$runs/tiny_$1/metrics.jsonl" "$runs/tiny_$2/metrics.jsonl" "$3" <<'PYTHON'
 import json, sys
 read = lambda path: [json.loads(line)["loss"] for line in open(path) if '"loss"' in line]
-cpu, gpu = read(sys.argv[1]), read(sys.argv[2])
-assert len(cpu) == len(gpu) == 200, (len(cpu), len(gpu))
-worst = max(abs(a - b) for a, b in zip(cpu, gpu))
-print(f"200 steps: largest loss difference {worst:.2e} (first {cpu[0]:.4f} / {gpu[0]:.4f}, last {cpu[-1]:.4f} / {gpu[-1]:.4f})")
-sys.exit(0 if worst < 1e-3 else 1)
+a, b = read(sys.argv[1]), read(sys.argv[2])
+assert len(a) == len(b) == 200, (len(a), len(b))
+worst = max(abs(x - y) for x, y in zip(a, b))
+print(f"200 steps: largest loss difference {worst:.2e} (first {a[0]:.4f} / {b[0]:.4f}, last {a[-1]:.4f} / {b[-1]:.4f})")
+sys.exit(0 if worst <= float(sys.argv[3]) else 1)
 PYTHON
 }
 
@@ -178,9 +179,13 @@ run() {
   CUDA_LAUNCH_BLOCKING=1 step cuda-tests 150 cuda_tests
   optional_step memcheck 120 sanitizer memcheck
   optional_step racecheck 90 sanitizer racecheck
-  step tiny-cpu 90 tiny_run cpu
-  step tiny-cuda 90 tiny_run cuda
-  step tiny-losses 20 compare_losses
+  step tiny-cpu 90 tiny_run cpu cpu
+  step tiny-cuda 90 tiny_run cuda cuda
+  step tiny-losses 20 compare_losses cpu cuda 1e-3
+  # The data-parallel path on one GPU: gradients through NCCL (a world of one), ZeRO-1's reduce-scatter
+  # and all-gather included, against the plain GPU run.
+  step tiny-nccl 90 tiny_run nccl cuda --set distributed.check_collectives=true --set distributed.shard_optimizer=true
+  step nccl-losses 20 compare_losses cuda nccl 1e-6
   step greedy-samples 30 compare_samples
   step primer-ez-111m 150 large_run primer_ez
   step vanilla-111m 120 large_run vanilla

@@ -1,5 +1,6 @@
 // The MPI world (OpenMPI here; any MPI-3 library would do): non-blocking sums for gradient buckets,
-// blocking ones for scalars. MPI is initialised only when a launcher started more than one rank.
+// blocking ones for scalars; buffers on the GPU go through the device collectives (NCCL), whose group
+// identity travels over MPI. MPI is initialised only when a launcher started more than one rank.
 #include <mpi.h>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "distributed/device_collectives.h"
 #include "primer/core/error.h"
 #include "primer/core/logging.h"
 #include "primer/distributed/communicator.h"
@@ -26,6 +28,10 @@ void check(int status, const char* call) {
   int length = 0;
   MPI_Error_string(status, text, &length);
   PRIMER_FAIL("MPI: {} failed: {}", call, std::string(text, static_cast<std::size_t>(length)));
+}
+
+bool on_gpu(const Tensor& buffer) {
+  return buffer.device().kind == DeviceKind::cuda;
 }
 
 MPI_Datatype mpi_type(const Tensor& buffer) {
@@ -147,6 +153,7 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
 
   std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) override {
+    if (on_gpu(buffer)) return device().start_sum(buffer);
     MPI_Request request = MPI_REQUEST_NULL;
     check(MPI_Iallreduce(MPI_IN_PLACE, buffer.data_ptr(), mpi_count(buffer.numel()), mpi_type(buffer),
                          MPI_SUM, MPI_COMM_WORLD, &request),
@@ -158,6 +165,7 @@ class MpiCommunicator final : public Communicator {
                                                          const std::vector<std::int64_t>& counts,
                                                          const Tensor& segment_sum) override {
     const std::vector<int> sizes = segment_sizes(buffer, counts);
+    if (on_gpu(buffer)) return device().start_reduce_scatter(buffer, counts, segment_sum);
     PRIMER_CHECK(segment_sum.numel() == counts[static_cast<std::size_t>(rank())] &&
                      mpi_type(segment_sum) == mpi_type(buffer),
                  "reduce-scatter: rank {} receives {} elements into {}", rank(),
@@ -171,6 +179,7 @@ class MpiCommunicator final : public Communicator {
 
   void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) override {
     const std::vector<int> sizes = segment_sizes(buffer, counts);
+    if (on_gpu(buffer)) return device().all_gather(buffer, counts);
     std::vector<int> offsets(sizes.size(), 0);
     for (std::size_t r = 1; r < sizes.size(); ++r) offsets[r] = offsets[r - 1] + sizes[r - 1];
     const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Allgatherv");
@@ -183,6 +192,7 @@ class MpiCommunicator final : public Communicator {
   double max(double value) override { return reduce(value, MPI_MAX); }
 
   void broadcast(const Tensor& buffer, int root) override {
+    if (on_gpu(buffer)) return device().broadcast(buffer, root);
     const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Bcast");
     check(MPI_Bcast(buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_type(buffer), root,
                     MPI_COMM_WORLD),
@@ -202,6 +212,21 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // The ranks' device group, made at the first GPU collective: rank 0's NCCL id goes to all over MPI.
+  DeviceCollectives& device() {
+    if (device_ == nullptr) {
+      PRIMER_CHECK(device_collectives_built(),
+                   "data parallelism on GPUs needs NCCL, and this build has none (build with CUDA and NCCL)");
+      std::string group_id = rank() == 0 ? new_device_group_id() : std::string();
+      auto length = static_cast<int>(group_id.size());
+      check(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      group_id.resize(static_cast<std::size_t>(length));
+      check(MPI_Bcast(group_id.data(), length, MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+      device_ = join_device_group(group_id, rank(), world_size());
+    }
+    return *device_;
+  }
+
   std::vector<int> segment_sizes(const Tensor& buffer, const std::vector<std::int64_t>& counts) const {
     PRIMER_CHECK(counts.size() == static_cast<std::size_t>(world_size()), "{} segment sizes for {} ranks",
                  counts.size(), world_size());
@@ -224,32 +249,65 @@ class MpiCommunicator final : public Communicator {
   }
 
   CollectiveWatchdog watchdog_;
+  std::unique_ptr<DeviceCollectives> device_;
 };
 
-// A world of one: every collective is the identity.
+// A world of one: every collective is the identity, except that GPU buffers go through a device group of
+// one (what distributed.check_collectives exercises on a single GPU).
 class SingleProcess final : public Communicator {
  public:
   SingleProcess() : Communicator(Launch{}) {}
-  std::unique_ptr<PendingReduction> start_sum(const Tensor&) override { return std::make_unique<Done>(); }
+  std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) override {
+    if (on_gpu(buffer)) return device().start_sum(buffer);
+    return std::make_unique<Done>();
+  }
   std::unique_ptr<PendingReduction> start_reduce_scatter(const Tensor& buffer,
-                                                         const std::vector<std::int64_t>&,
+                                                         const std::vector<std::int64_t>& counts,
                                                          const Tensor& segment_sum) override {
+    if (on_gpu(buffer)) return device().start_reduce_scatter(buffer, counts, segment_sum);
     segment_sum.copy_from(buffer);
     return std::make_unique<Done>();
   }
-  void all_gather(const Tensor&, const std::vector<std::int64_t>&) override {}
-  void set_timeout(double) override {}
+  void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) override {
+    if (on_gpu(buffer)) device().all_gather(buffer, counts);
+  }
   double sum(double value) override { return value; }
   double max(double value) override { return value; }
-  void broadcast(const Tensor&, int) override {}
+  void broadcast(const Tensor& buffer, int root) override {
+    if (on_gpu(buffer)) device().broadcast(buffer, root);
+  }
   void barrier() override {}
+  void set_timeout(double) override {}
   [[noreturn]] void abort(int exit_code) override { std::_Exit(exit_code); }
 
  private:
   struct Done final : PendingReduction {
     void wait() override {}
   };
+  DeviceCollectives& device() {
+    if (device_ == nullptr) device_ = join_device_group(new_device_group_id(), 0, 1);
+    return *device_;
+  }
+  std::unique_ptr<DeviceCollectives> device_;
 };
+
+// Each rank of a machine takes GPU local_rank: before the CUDA runtime starts, the process is shown only
+// that GPU (the local_rank-th of those it was given), so that GPU 0 is its own throughout the code. A
+// launcher that already gave each rank one GPU (Slurm's --gpus-per-task) is left alone.
+void show_only_own_gpu(int local_rank) {
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  std::vector<std::string> ids;
+  for (std::string rest = visible != nullptr ? visible : ""; !rest.empty();) {
+    const std::size_t comma = rest.find(',');
+    ids.push_back(rest.substr(0, comma));
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
+  if (visible == nullptr) {
+    setenv("CUDA_VISIBLE_DEVICES", std::to_string(local_rank).c_str(), 1);
+  } else if (ids.size() > 1 && static_cast<std::size_t>(local_rank) < ids.size()) {
+    setenv("CUDA_VISIBLE_DEVICES", ids[static_cast<std::size_t>(local_rank)].c_str(), 1);
+  }
+}
 
 }  // namespace
 
@@ -257,6 +315,7 @@ Communicator& world() {
   static const std::unique_ptr<Communicator> communicator = []() -> std::unique_ptr<Communicator> {
     const Launch launch = detect_launch();
     if (launch.world_size == 1) return std::make_unique<SingleProcess>();
+    show_only_own_gpu(launch.local_rank);
     return std::make_unique<MpiCommunicator>(launch);
   }();
   return *communicator;

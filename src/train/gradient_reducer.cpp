@@ -33,22 +33,24 @@ std::vector<int> assign_owners(const std::vector<nn::NamedParameter>& parameters
 }  // namespace
 
 GradientReducer::GradientReducer(distributed::Communicator& communicator,
-                                 std::vector<nn::NamedParameter> parameters, std::int64_t bucket_bytes,
-                                 bool shard_optimizer)
+                                 std::vector<nn::NamedParameter> parameters, const ReducerOptions& options)
     : communicator_(communicator),
       parameters_(std::move(parameters)),
       owner_(parameters_.size(), communicator.rank()),
-      sharded_(shard_optimizer && communicator.world_size() > 1) {
+      active_(communicator.world_size() > 1 || options.reduce_in_world_of_one),
+      sharded_(options.shard_optimizer && active_) {
   const int ranks = communicator_.world_size();
-  if (ranks == 1) {
+  if (!active_ || parameters_.empty()) {
     updated_here_ = parameters_;
+    active_ = false;
     return;
   }
+  const Device device = parameters_.front().variable.value().device();
   for (const nn::NamedParameter& parameter : parameters_) {
-    PRIMER_CHECK(parameter.variable.value().device() == Device::cpu() &&
-                     parameter.variable.value().dtype() == DType::f32,
-                 "data parallel: parameter {} is {}; the MPI collectives take f32 CPU tensors",
-                 parameter.name, parameter.variable.value().describe());
+    PRIMER_CHECK(
+        parameter.variable.value().device() == device && parameter.variable.value().dtype() == DType::f32,
+        "data parallel: parameter {} is {}; the collectives take f32 parameters on one device ({})",
+        parameter.name, parameter.variable.value().describe(), device.name());
   }
   if (sharded_) owner_ = assign_owners(parameters_, ranks);
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
@@ -61,7 +63,7 @@ GradientReducer::GradientReducer(distributed::Communicator& communicator,
   for (std::size_t i = parameters_.size(); i-- > 0;) {
     const std::int64_t bytes =
         parameters_[i].variable.value().numel() * static_cast<std::int64_t>(sizeof(float));
-    if (buckets_.empty() || (filled > 0 && filled + bytes > bucket_bytes)) {
+    if (buckets_.empty() || (filled > 0 && filled + bytes > options.bucket_bytes)) {
       buckets_.emplace_back();
       filled = 0;
     }
@@ -80,10 +82,10 @@ GradientReducer::GradientReducer(distributed::Communicator& communicator,
     }
     const std::int64_t elements =
         std::accumulate(bucket.owned_elements.begin(), bucket.owned_elements.end(), std::int64_t{0});
-    bucket.buffer = Tensor::empty({elements}, DType::f32);
+    bucket.buffer = Tensor::empty({elements}, DType::f32, device);
     if (sharded_) {
-      bucket.own_sum =
-          Tensor::empty({bucket.owned_elements[static_cast<std::size_t>(communicator_.rank())]}, DType::f32);
+      bucket.own_sum = Tensor::empty({bucket.owned_elements[static_cast<std::size_t>(communicator_.rank())]},
+                                     DType::f32, device);
     }
   }
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
@@ -92,12 +94,12 @@ GradientReducer::GradientReducer(distributed::Communicator& communicator,
 }
 
 GradientReducer::~GradientReducer() {
-  if (communicator_.world_size() == 1) return;
+  if (!active_) return;
   for (nn::NamedParameter& parameter : parameters_) parameter.variable.set_after_accumulation({});
 }
 
 void GradientReducer::expect_final_gradients() {
-  if (communicator_.world_size() == 1) return;
+  if (!active_) return;
   expecting_final_ = true;
   next_to_start_ = 0;
   started_during_backward_ = 0;
@@ -157,17 +159,18 @@ std::int64_t GradientReducer::own_offset(const Bucket& bucket) const {
 
 void GradientReducer::average() {
   seconds_waiting_ = 0.0;
-  if (communicator_.world_size() == 1) return;
-  const ProfileScope profile(sharded_ ? "gradient reduce-scatter" : "gradient all-reduce", Device::cpu());
+  if (!active_) return;
+  const Device device = parameters_.front().variable.value().device();
+  const ProfileScope profile(sharded_ ? "gradient reduce-scatter" : "gradient all-reduce", device);
   // Buckets whose gradients the backward pass did not finish (all of them without
   // expect_final_gradients(), or a parameter it did not reach) start now.
   while (next_to_start_ < buckets_.size()) start(buckets_[next_to_start_++]);
   expecting_final_ = false;
   next_to_start_ = 0;
   const double inverse_world = 1.0 / static_cast<double>(communicator_.world_size());
-  Backend& cpu = backend_for(Device::cpu());
+  Backend& backend = backend_for(device);
   const auto take_mean = [&](const nn::NamedParameter& parameter, const Tensor& sum) {
-    cpu.scale(sum, inverse_world, parameter.variable.grad());
+    backend.scale(sum, inverse_world, parameter.variable.grad());
   };
   for (Bucket& bucket : buckets_) {
     const auto start = std::chrono::steady_clock::now();
@@ -190,7 +193,7 @@ double GradientReducer::gradient_norm() {
 
 void GradientReducer::share_updated_parameters() {
   if (!sharded_) return;
-  const ProfileScope profile("parameter all-gather", Device::cpu());
+  const ProfileScope profile("parameter all-gather", parameters_.front().variable.value().device());
   for (const Bucket& bucket : buckets_) {
     const auto [first, last] = own_members(bucket);
     const std::int64_t offset = own_offset(bucket);

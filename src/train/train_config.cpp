@@ -109,6 +109,7 @@ TrainConfig read_train_config(const ConfigNode& root) {
     const ConfigNode distributed = root.section("distributed");
     c.bucket_bytes = positive(distributed, "bucket_mb", c.bucket_bytes >> 20) << 20;
     c.shard_optimizer = distributed.get_or("shard_optimizer", c.shard_optimizer);
+    c.check_collectives = distributed.get_or("check_collectives", c.check_collectives);
     c.collective_timeout = distributed.get_or("timeout_seconds", c.collective_timeout);
     if (!(c.collective_timeout >= 0))
       distributed.fail("timeout_seconds", "must be 0 (no timeout) or positive");

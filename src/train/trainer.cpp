@@ -121,14 +121,17 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
       config_.source, config_.global_batch(), config_.batch_size, config_.gradient_accumulation, ranks,
       config_.batch_size * config_.gradient_accumulation * ranks,
       config_.batch_size * config_.gradient_accumulation * ranks, config_.global_batch() / ranks);
-  PRIMER_CHECK(ranks == 1 || config_.device.kind == DeviceKind::cpu,
-               "{}: training.device: cuda with {} ranks needs the NCCL all-reduce, which is not built yet; "
-               "data parallelism runs on CPUs (MPI) for now",
-               config_.source, ranks);
+  PRIMER_CHECK(
+      (ranks == 1 && !config_.check_collectives) || config_.device.kind == DeviceKind::cpu ||
+          distributed::device_collectives_built(),
+      "{}: training.device: cuda with {} rank(s) needs NCCL, and this build has none: build with CUDA "
+      "and NCCL, or train on CPUs (MPI)",
+      config_.source, ranks);
   model_->to(config_.device);  // before the optimizer makes its state alongside the weights
   communicator_.set_timeout(config_.collective_timeout);
-  reducer_ = std::make_unique<GradientReducer>(communicator_, parameters_, config_.bucket_bytes,
-                                               config_.shard_optimizer);
+  reducer_ = std::make_unique<GradientReducer>(
+      communicator_, parameters_,
+      ReducerOptions{config_.bucket_bytes, config_.shard_optimizer, config_.check_collectives});
   // Under ZeRO-1 a rank keeps optimizer state for the parameters it updates only.
   optimizer_ = config_.optimizer == OptimizerKind::adamw
                    ? optim::make_adamw(reducer_->updated_here(), config_.adamw)

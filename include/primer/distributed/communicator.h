@@ -40,10 +40,11 @@ class Communicator {
   int rank() const { return launch_.rank; }
   int world_size() const { return launch_.world_size; }
 
-  // Starts summing a contiguous CPU f32 or f64 buffer over all ranks, in place; the buffer must outlive
+  // Starts summing a contiguous buffer over all ranks, in place: f32 or f64 on the CPU (MPI), f32 on the
+  // GPU (NCCL, whose wait queues the GPU's work behind it and returns at once). The buffer must outlive
   // the wait. Started reductions complete in the order they were started.
   virtual std::unique_ptr<PendingReduction> start_sum(const Tensor& buffer) = 0;
-  // Starts a reduce-scatter: `buffer` (contiguous CPU f32) is split into consecutive segments of
+  // Starts a reduce-scatter: `buffer` (contiguous f32, CPU or GPU) is split into consecutive segments of
   // counts[r] elements, one per rank, and rank r's `segment_sum` (counts[rank] elements) receives the sum
   // over all ranks of segment r. Both must outlive the wait.
   virtual std::unique_ptr<PendingReduction> start_reduce_scatter(const Tensor& buffer,
@@ -72,8 +73,12 @@ class Communicator {
   Launch launch_;
 };
 
+// Whether this build can reduce GPU buffers (it has NCCL).
+bool device_collectives_built();
+
 // The process's communicator, made on first use from detect_launch(): MPI when a launcher started more
-// than one rank, a world of one otherwise.
+// than one rank (and then each rank sees only the GPU local_rank: call it before any CUDA work), a
+// world of one otherwise.
 Communicator& world();
 
 }  // namespace primer::distributed

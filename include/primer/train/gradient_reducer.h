@@ -10,7 +10,8 @@
 //   factored statistics stay whole; balanced by size), which alone keeps its optimizer state and
 //   updates it. Gradients are reduce-scattered to their owners and the updated parameters all-gathered,
 //   so the traffic is the all-reduce's while the optimizer state per rank falls by the number of ranks.
-// With one rank it does nothing.
+// Buffers live on the parameters' device: MPI moves CPU ones, NCCL GPU ones (on a stream of its own).
+// With one rank it does nothing, unless asked to check the collectives' path anyway.
 #include <cstdint>
 #include <vector>
 
@@ -19,10 +20,16 @@
 
 namespace primer::train {
 
+struct ReducerOptions {
+  std::int64_t bucket_bytes = 25 << 20;
+  bool shard_optimizer = false;         // ZeRO-1
+  bool reduce_in_world_of_one = false;  // run the collectives with one rank too (a check of their path)
+};
+
 class GradientReducer {
  public:
   GradientReducer(distributed::Communicator& communicator, std::vector<nn::NamedParameter> parameters,
-                  std::int64_t bucket_bytes, bool shard_optimizer);
+                  const ReducerOptions& options);
   ~GradientReducer();
   GradientReducer(const GradientReducer&) = delete;
   GradientReducer& operator=(const GradientReducer&) = delete;
@@ -67,6 +74,7 @@ class GradientReducer {
   std::vector<nn::NamedParameter> parameters_;
   std::vector<int> owner_;  // per parameter
   std::vector<nn::NamedParameter> updated_here_;
+  bool active_ = false;  // whether gradients travel at all
   bool sharded_ = false;
   std::vector<Bucket> buckets_;
   std::vector<std::size_t> bucket_of_;  // per parameter

@@ -45,6 +45,7 @@ struct TrainConfig {
   bool profile = false;  // time every op (also PRIMER_PROFILE=1); the table goes to the log and profile.txt
   std::int64_t bucket_bytes = 25 << 20;  // distributed.bucket_mb: gradients per all-reduce
   bool shard_optimizer = false;          // distributed.shard_optimizer: ZeRO-1
+  bool check_collectives = false;        // distributed.check_collectives: reduce even with one rank
   double collective_timeout = 600.0;     // distributed.timeout_seconds (0: wait forever)
   std::string resolved_yaml;             // the config as read, overrides applied
   std::string source;                    // the file it was read from
