@@ -114,6 +114,9 @@ PYTHON
       "${two[@]}" --set checkpoint.directory="$runs/two" --resume >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
       train "$runs/one" --set training.batch_size=8 --resume >"$work/log" 2>&1 || { tail "$work/log"; exit 1; }
       grep -q "resumed from $runs/one/checkpoints/step-00000020" "$work/log" || { tail "$work/log"; exit 1; }
+      said=$(grep -o "trained by 2 rank(s) and resumes with 1.*" "$work/log") ||
+        { echo "the change of ranks went unsaid"; exit 1; }
+      echo "  resumed as 1 process, the log says: ... $said"
       same=$(loss_difference "$runs/two" "$runs/whole" 21 50)
       other=$(loss_difference "$runs/one" "$runs/whole" 21 50)
       echo "shard_optimizer $shard: resumed at step 20, steps 21-50 against the uninterrupted 2-rank run: 2 ranks $same, 1 process $other"

@@ -51,6 +51,7 @@ void write_checkpoint_state(const std::string& directory, const CheckpointState&
   }
   const json meta{{"step", state.step},
                   {"loader", {{"epoch", state.loader_epoch}, {"windows_taken", state.loader_windows_taken}}},
+                  {"ranks", state.ranks},
                   {"crc32", crcs},
                   {"config", state.config_yaml}};
   std::ofstream out(fs::path(directory) / "state.json");
@@ -66,6 +67,7 @@ CheckpointState read_checkpoint_state(const std::string& checkpoint) {
     state.step = meta.at("step").get<std::int64_t>();
     state.loader_epoch = meta.at("loader").at("epoch").get<std::uint64_t>();
     state.loader_windows_taken = meta.at("loader").at("windows_taken").get<std::uint64_t>();
+    state.ranks = meta.value("ranks", 1);
     state.config_yaml = meta.at("config").get<std::string>();
     return state;
   } catch (const json::exception& error) {

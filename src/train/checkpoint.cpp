@@ -41,8 +41,8 @@ std::string CheckpointStore::save(const LanguageModel& model, const optim::Optim
     }
     if (!coordinator) return final_path.string();
     model.save_weights((temporary / kCheckpointWeights).string());
-    write_checkpoint_state(temporary.string(),
-                           {state.step, state.loader.epoch, state.loader.windows_taken, config_yaml});
+    write_checkpoint_state(temporary.string(), {state.step, state.loader.epoch, state.loader.windows_taken,
+                                                config_yaml, communicator_.world_size()});
     if (fs::exists(final_path)) fs::remove_all(final_path);
     fs::rename(temporary, final_path);
   } catch (...) {
@@ -84,6 +84,7 @@ TrainingState CheckpointStore::load(const std::string& checkpoint, LanguageModel
   state.step = saved.step;
   state.loader.epoch = saved.loader_epoch;
   state.loader.windows_taken = saved.loader_windows_taken;
+  state.ranks = saved.ranks;
   return state;
 }
 

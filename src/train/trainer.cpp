@@ -235,6 +235,13 @@ TrainResult Trainer::run(bool resume) {
                    state.loader.windows_taken, ranks);
       loader_->restore({state.loader.epoch, state.loader.windows_taken / ranks});
       log().info("resumed from {} at step {}", *checkpoint, state.step);
+      if (state.ranks != communicator_.world_size()) {
+        log().info(
+            "the run was trained by {} rank(s) and resumes with {}: the data is partitioned anew and the "
+            "optimizer state {}",
+            state.ranks, communicator_.world_size(),
+            reducer_->sharded() ? "re-sharded" : "kept whole on every rank");
+      }
     } else {
       // Checkpoints that all fail their checks are a broken run, not a new one: starting over would
       // silently throw a requeued job's progress away.

@@ -1,7 +1,8 @@
 #pragma once
 // The checkpoint format, written by training and read by training, sampling and evaluation:
 // RUN/checkpoints/step-NNNNNNNN/ holding model.safetensors, the optimizer state and state.json (the step,
-// the data loader's position, the resolved config, and the CRC-32 of each tensor file, which lists them).
+// the data loader's position, the resolved config, how many ranks trained the run, and the CRC-32 of each
+// tensor file, which lists them).
 // The optimizer state is optimizer.safetensors, or, from a run whose ranks each kept a share of it
 // (ZeRO-1), one optimizer.shard-R-of-N.safetensors per rank: state tensors are named by parameter, so
 // the shards together are the whole state and load into any number of ranks. What goes into the tensor
@@ -22,6 +23,7 @@ struct CheckpointState {
   std::uint64_t loader_epoch = 0;
   std::uint64_t loader_windows_taken = 0;
   std::string config_yaml;  // the run's config, resolved
+  int ranks = 1;            // how many ranks trained the run (1 in checkpoints that predate the field)
 };
 
 // "step-00000042": checkpoint directory names sort by step.

@@ -16,7 +16,8 @@ namespace primer::train {
 
 struct TrainingState {
   std::int64_t step = 0;
-  data::LoaderPosition loader;
+  data::LoaderPosition loader;  // over all ranks
+  int ranks = 1;                // that trained it
 };
 
 class CheckpointStore {
