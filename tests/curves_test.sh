@@ -4,7 +4,8 @@
 #            interrupted one and trains the rest, then writes the report and PNGs; after a change to one
 #            size in the suite file only that size's runs start over.
 #   invalid: a suite with an unknown variant, an impossible size or a missing dataset fails before any
-#            training, naming the suite file, the line and the key.
+#            training, naming the suite file, the line and the key; a run directory the suite did not
+#            make is refused and left as it was.
 # Usage: curves_test.sh MODE BIN_DIR TOKENIZER.model TEXT REPOSITORY
 mode=$1
 shift
@@ -77,6 +78,14 @@ case $mode in
       "$suite:8: sizes\[1\].num_heads: d_model 49 is not divisible by num_heads 2"
     expect_refusal "missing dataset" "s|^dataset: .*|dataset: $work/nowhere|" \
       "$suite:2: dataset: the dataset '$work/nowhere' does not exist"
+    # A run directory the suite did not make is refused, not replaced.
+    write_suite
+    mkdir -p "$work/out/runs/vanilla-a"
+    echo "someone's notes" >"$work/out/runs/vanilla-a/notes.txt"
+    if bench "$work/log"; then echo "a foreign run directory was taken over"; exit 1; fi
+    grep -q "runs/vanilla-a holds files but no suite_run.json" "$work/log" || { cat "$work/log"; exit 1; }
+    [ -f "$work/out/runs/vanilla-a/notes.txt" ] || { echo "the foreign run directory was deleted"; exit 1; }
+    echo "foreign run directory: $(grep -m1 primer-bench "$work/log")"
     ;;
   *)
     echo "unknown mode $mode" >&2

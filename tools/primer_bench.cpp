@@ -19,7 +19,6 @@
 #include "primer/bench/curves_report.h"
 #include "primer/bench/curves_runner.h"
 #include "primer/core/logging.h"
-#include "primer/models/model_stats.h"
 #include "primer_build_identity.h"
 
 namespace {
@@ -77,11 +76,8 @@ int main(int argc, char** argv) {
     if (check_only) {
       fmt::print("suite {}: {} variants x {} sizes\n", suite.name, suite.variants.size(), suite.sizes.size());
       for (const primer::bench::SuiteRun& run : primer::bench::plan_suite(suite, out_directory)) {
-        const double flops = static_cast<double>(run.config.steps * run.config.tokens_per_step()) *
-                             primer::training_flops_per_token(run.config.model, run.config.seq_len);
         fmt::print("  {:<24} {:>10} parameters  d_ff {:>5}  {:>6} steps  {:.3g} FLOPs\n", run.id,
-                   primer::model_stats(run.config.model).parameters, run.config.model.d_ff, run.config.steps,
-                   flops);
+                   run.plan.parameters, run.config.model.d_ff, run.config.steps, run.plan.total_flops);
       }
       return EXIT_SUCCESS;
     }

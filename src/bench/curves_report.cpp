@@ -180,8 +180,8 @@ std::string write_curves_report(const CurvesSuite& suite, const SuiteOutcome& ou
     const CurvePoint& last = run.curve.back();
     md += fmt::format("| {} | {} | {} x {} | {:.3g} M | {} | {:.3g} M | {:.3g} | {:.0f} | {:.4f} |",
                       run.run.variant, run.run.size.name, run.run.size.d_model, run.run.size.num_layers,
-                      static_cast<double>(run.parameters) / 1e6, run.run.config.steps,
-                      static_cast<double>(run.run.config.steps * run.run.config.tokens_per_step()) / 1e6,
+                      static_cast<double>(run.run.plan.parameters) / 1e6, run.run.config.steps,
+                      static_cast<double>(run.run.config.steps * run.run.plan.tokens_per_step) / 1e6,
                       last.flops, last.seconds, last.loss);
     if (held_out) {
       md += fmt::format(" {} | {} |", run.held_out ? fmt::format("{:.4f}", run.held_out->loss) : "-",

@@ -10,7 +10,6 @@
 #include "primer/core/logging.h"
 #include "primer/core/progress.h"
 #include "primer/io/checkpoint_format.h"
-#include "primer/models/model_stats.h"
 #include "primer/train/trainer.h"
 
 namespace primer::bench {
@@ -19,10 +18,21 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json read_json(const fs::path& path) {
-  if (!fs::exists(path)) return json::object();
+// A run directory's marker: its config's fingerprint and whether it finished. A directory the suite did
+// not make, or whose marker is unreadable, is refused rather than replaced: it may hold someone's run.
+json read_marker(const fs::path& directory) {
+  const fs::path path = directory / "suite_run.json";
+  if (!fs::exists(path)) {
+    PRIMER_CHECK(!fs::exists(directory) || fs::is_empty(directory),
+                 "{} holds files but no suite_run.json: primer-bench did not make it; move it away or choose "
+                 "another --out",
+                 directory.string());
+    return json::object();
+  }
   const json record = json::parse(std::ifstream(path), nullptr, false);
-  return record.is_object() ? record : json::object();
+  PRIMER_CHECK(record.is_object() && record.contains("fingerprint"),
+               "{}: unreadable; remove the run directory to train the run again", path.string());
+  return record;
 }
 
 void write_json(const fs::path& path, const json& record) {
@@ -50,10 +60,7 @@ SuiteOutcome run_suite(const CurvesSuite& suite, const std::string& out_director
                        const HeldOutEvaluator& evaluate_held_out) {
   const std::vector<SuiteRun> runs = plan_suite(suite, out_directory);
   double total_flops = 0;
-  for (const SuiteRun& run : runs) {
-    total_flops += static_cast<double>(run.config.steps * run.config.tokens_per_step()) *
-                   training_flops_per_token(run.config.model, run.config.seq_len);
-  }
+  for (const SuiteRun& run : runs) total_flops += run.plan.total_flops;
   log().info("suite {}: {} runs ({} variants x {} sizes), {:.3g} training FLOPs in all, into {}", suite.name,
              runs.size(), suite.variants.size(), suite.sizes.size(), total_flops, out_directory);
   SuiteOutcome outcome;
@@ -61,14 +68,13 @@ SuiteOutcome run_suite(const CurvesSuite& suite, const std::string& out_director
   double flops_done = 0, flops_done_here = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const SuiteRun& run = runs[i];
-    const double run_flops = static_cast<double>(run.config.steps * run.config.tokens_per_step()) *
-                             training_flops_per_token(run.config.model, run.config.seq_len);
+    const double run_flops = run.plan.total_flops;
     const fs::path directory = run.config.run_directory;
     const fs::path marker = directory / "suite_run.json";
-    json state = read_json(marker);
-    RunOutcome result{run, model_stats(run.config.model).parameters, {}, std::nullopt, ""};
+    json state = read_marker(directory);
+    RunOutcome result{run, {}, std::nullopt};
     if (state.value("fingerprint", "") != run.fingerprint) {
-      if (fs::exists(directory)) {
+      if (state.contains("fingerprint")) {
         log().info("[{}/{}] {}: the suite changed this run's config; starting it over", i + 1, runs.size(),
                    run.id);
         fs::remove_all(directory);
@@ -78,13 +84,11 @@ SuiteOutcome run_suite(const CurvesSuite& suite, const std::string& out_director
       write_json(marker, state);
     }
     if (state.value("finished", false)) {
-      result.how = "already finished";
       log().info("[{}/{}] {}: already finished, skipped", i + 1, runs.size(), run.id);
     } else {
       const bool resume = !checkpoints_newest_first((directory / "checkpoints").string()).empty();
-      result.how = resume ? "resumed" : "trained";
       log().info("[{}/{}] {}: {} ({} parameters, {} steps, {:.3g} FLOPs)", i + 1, runs.size(), run.id,
-                 resume ? "resuming" : "training", result.parameters, run.config.steps, run_flops);
+                 resume ? "resuming" : "training", run.plan.parameters, run.config.steps, run_flops);
       train::Trainer trainer(run.config);
       const train::TrainResult trained = trainer.run(resume);
       if (trained.interrupted) {

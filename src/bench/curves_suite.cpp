@@ -135,7 +135,8 @@ std::vector<SuiteRun> plan_suite(const CurvesSuite& suite, const std::string& ou
           size_nodes[s].fail("name", fmt::format("variant {} at this size: {}", variant, error.what()));
         }
       }();
-      runs.push_back({id, variant, size, config, fingerprint(config.resolved_yaml)});
+      runs.push_back(
+          {id, variant, size, config, train::plan_training(config), fingerprint(config.resolved_yaml)});
     }
   }
   return runs;

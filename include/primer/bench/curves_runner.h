@@ -21,10 +21,8 @@ struct HeldOutResult {
 
 struct RunOutcome {
   SuiteRun run;
-  std::int64_t parameters = 0;
   std::vector<CurvePoint> curve;  // the validation evaluations, in order
   std::optional<HeldOutResult> held_out;
-  std::string how;  // "trained", "resumed", "already finished"
 };
 
 struct SuiteOutcome {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "primer/train/train_config.h"
+#include "primer/train/training_plan.h"
 
 namespace primer::bench {
 
@@ -38,7 +39,8 @@ struct SuiteRun {
   std::string variant;
   SuiteSize size;
   train::TrainConfig config;
-  std::string fingerprint;  // of the resolved config: a changed suite changes it
+  train::TrainingPlan plan;  // its parameters and training FLOPs
+  std::string fingerprint;   // of the resolved config: a changed suite changes it
 };
 
 CurvesSuite load_suite(const std::string& path);
