@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel scaling on the CPU, one run: tokens/s of 1 process x 1 thread against 2 processes x 1
 # thread (mpirun) on the same global batch, with replicated and with sharded (ZeRO-1) optimizer state,
-# and the share of the 2-rank step spent waiting for the gradient reduction. Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, vocab
+# and the share of the 2-rank step spent waiting for the gradient reduction; and, as the machine's
+# ceiling, two independent one-thread processes of 8 sequences side by side (no communication at all). Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, vocab
 # 8192), global batch 16 sequences. Needs data/prose_mix_tokens (tools/quickstart.sh).
 # Usage: benchmarks/data_parallel.sh [STEPS (40)]
 set -euo pipefail
@@ -37,7 +38,16 @@ for shard in false true; do
     --set distributed.shard_optimizer=$shard --set checkpoint.directory="$run/two-$shard" >"$run/two.log" 2>&1 ||
     { tail "$run/two.log"; exit 1; }
 done
+for half in a b; do
+  taskset -c "$([ $half = a ] && echo 0 || echo 1)" build/bin/primer-train "${shape[@]}" \
+    --set training.global_batch_size=8 --set training.batch_size=8 --set checkpoint.directory="$run/apart-$half" \
+    >"$run/apart-$half.log" 2>&1 &
+done
+wait
 read -r one_rate _ <<<"$(measure "$run/one")"
+read -r apart_a _ <<<"$(measure "$run/apart-a")"
+read -r apart_b _ <<<"$(measure "$run/apart-b")"
+apart_rate=$((apart_a + apart_b))
 read -r two_rate two_waiting <<<"$(measure "$run/two-false")"
 read -r zero_rate zero_waiting <<<"$(measure "$run/two-true")"
 ratio() { awk -v a="$1" -v b="$one_rate" 'BEGIN { printf "%.2f", a / b }'; }
@@ -47,3 +57,4 @@ echo "| --- | --- | --- | --- |"
 echo "| 1 x 1 | $one_rate | 1.00 | - |"
 echo "| 2 x 1 (mpirun) | $two_rate | $(ratio "$two_rate") | ${two_waiting}% of the step |"
 echo "| 2 x 1 (mpirun, ZeRO-1) | $zero_rate | $(ratio "$zero_rate") | ${zero_waiting}% of the step |"
+echo "| 2 x 1 independent processes (the ceiling: no communication) | $apart_rate | $(ratio "$apart_rate") | - |"
