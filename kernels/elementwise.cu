@@ -17,6 +17,13 @@ __global__ void scale_kernel(const float* x, float factor, float* out, std::int6
   }
 }
 
+__global__ void scale_by_kernel(const float* x, const float* factor, float* out, std::int64_t count) {
+  const float f = *factor;
+  PRIMER_GRID_STRIDE(i, count) {
+    out[i] = f * x[i];
+  }
+}
+
 __global__ void multiply_kernel(const float* a, const float* b, float* out, std::int64_t count) {
   PRIMER_GRID_STRIDE(i, count) {
     out[i] = a[i] * b[i];
@@ -33,6 +40,12 @@ cudaError_t add_scaled(const float* a, float alpha, const float* b, float beta, 
 
 cudaError_t scale(const float* x, float factor, float* out, std::int64_t count, cudaStream_t stream) {
   scale_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, factor, out, count);
+  return cudaGetLastError();
+}
+
+cudaError_t scale_by(const float* x, const float* factor, float* out, std::int64_t count,
+                     cudaStream_t stream) {
+  scale_by_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, factor, out, count);
   return cudaGetLastError();
 }
 

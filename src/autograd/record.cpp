@@ -2,11 +2,17 @@
 
 namespace primer {
 
+bool records_gradient(std::initializer_list<Variable> inputs) {
+  if (!grad_enabled()) return false;
+  for (const Variable& input : inputs) {
+    if (input.requires_grad()) return true;
+  }
+  return false;
+}
+
 Variable record(Tensor value, const char* name, std::initializer_list<Variable> inputs,
                 Node::Backward backward) {
-  bool any_requires_grad = false;
-  for (const Variable& input : inputs) any_requires_grad = any_requires_grad || input.requires_grad();
-  if (!grad_enabled() || !any_requires_grad) return Variable(std::move(value));
+  if (!records_gradient(inputs)) return Variable(std::move(value));
   std::vector<std::shared_ptr<Node>> edges;
   edges.reserve(inputs.size());
   for (const Variable& input : inputs) edges.push_back(input.defined() ? input.gradient_edge() : nullptr);

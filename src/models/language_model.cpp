@@ -67,15 +67,22 @@ Variable LanguageModel::embed(const Tensor& ids, const std::vector<std::int64_t>
   return x;
 }
 
-Variable LanguageModel::project_to_vocabulary(const Variable& x) const {
+Variable LanguageModel::final_rows(const Variable& x) const {
   Variable normed = final_norm_(x);
   if (config_.scale_logits)
     normed = ops::scale(normed, 1.0 / std::sqrt(static_cast<double>(config_.d_model)));
-  const Variable rows = ops::reshape(normed, {x.size(0) * x.size(1), config_.d_model});
-  return lm_head_ ? (*lm_head_)(rows) : ops::linear(rows, token_embedding_.weight());
+  return ops::reshape(normed, {x.size(0) * x.size(1), config_.d_model});
 }
 
-Variable LanguageModel::logits(const Tensor& ids) const {
+const Variable& LanguageModel::vocabulary_weight() const {
+  return lm_head_ ? lm_head_->weight() : token_embedding_.weight();
+}
+
+Variable LanguageModel::project_to_vocabulary(const Variable& x) const {
+  return ops::linear(final_rows(x), vocabulary_weight());
+}
+
+Variable LanguageModel::hidden(const Tensor& ids) const {
   PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "logits: ids {} must be i32 [batch, time]",
                ids.describe());
   const std::int64_t batch = ids.size(0), time = ids.size(1);
@@ -84,7 +91,11 @@ Variable LanguageModel::logits(const Tensor& ids) const {
   Variable x = embed(ids, std::vector<std::int64_t>(static_cast<std::size_t>(batch), 0));
   const Variable bias = relative_bias_ ? (*relative_bias_)(time) : Variable();
   for (const auto& layer : layers_) x = (*layer)(x, bias);
-  return project_to_vocabulary(x);
+  return x;
+}
+
+Variable LanguageModel::logits(const Tensor& ids) const {
+  return project_to_vocabulary(hidden(ids));
 }
 
 DecodeState LanguageModel::new_decode_state() const {
@@ -127,8 +138,8 @@ Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>&
 Variable LanguageModel::loss(const Tensor& ids, const Tensor& targets, double z_loss, double* z_part) const {
   PRIMER_CHECK(targets.shape() == ids.shape(), "loss: targets {} must match ids {}", targets.describe(),
                ids.describe());
-  return ops::cross_entropy(logits(ids), targets.reshape({-1}).to(token_embedding_.weight().device()), z_loss,
-                            z_part);
+  return ops::linear_cross_entropy(final_rows(hidden(ids)), vocabulary_weight(), targets.reshape({-1}),
+                                   z_loss, z_part);
 }
 
 void LanguageModel::save_weights(const std::string& path) const {

@@ -68,6 +68,10 @@ def cross_entropy(logits, targets, z_loss):
     return (F.cross_entropy(logits, targets.long(), ignore_index=-1) + z_term).reshape(1)
 
 
+def linear_cross_entropy(x, weight, targets, z_loss):
+    return cross_entropy(F.linear(x, weight), targets, z_loss)
+
+
 def rms_norm(x, gamma, eps):
     return x * torch.rsqrt(x.square().mean(-1, keepdim=True) + eps) * gamma
 
@@ -115,6 +119,7 @@ FUNCTIONS = {
     "attention": lambda q, k, v, scale: attention(q, k, v, scale),
     "attention_bias": lambda q, k, v, bias, scale: attention(q, k, v, scale, bias),
     "cross_entropy": cross_entropy,
+    "linear_cross_entropy": linear_cross_entropy,
 }
 
 

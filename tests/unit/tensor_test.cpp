@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "counting_allocator.h"
 #include "primer/tensor/allocator.h"
 #include "primer/tensor/random.h"
 #include "primer/tensor/tensor.h"
@@ -94,31 +95,14 @@ TEST(Tensor, ErrorsNameTheShapes) {
   EXPECT_THROW((void)Tensor::empty({2, 3}, DType::f32, Device::cuda()).numel(), Error);
 }
 
-class CountingAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t nbytes, Device device) override {
-    ++allocations;
-    return inner->allocate(nbytes, device);
-  }
-  void deallocate(void* pointer, std::size_t nbytes, Device device) override {
-    ++deallocations;
-    inner->deallocate(pointer, nbytes, device);
-  }
-  Allocator* inner = nullptr;
-  int allocations = 0;
-  int deallocations = 0;
-};
-
 TEST(Allocator, IsPluggableAndStorageIsReferenceCounted) {
-  CountingAllocator counting;
-  counting.inner = &allocator_for(DeviceKind::cpu);
-  set_allocator(DeviceKind::cpu, &counting);
+  testing::CountingAllocator counting(DeviceKind::cpu);
   {
     const Tensor t = Tensor::empty({4, 4}, DType::f32);
     const Tensor view = t.transpose(0, 1);
     EXPECT_EQ(counting.allocations, 1);
+    EXPECT_EQ(counting.deallocations, 0);
   }
-  set_allocator(DeviceKind::cpu, counting.inner);
   EXPECT_EQ(counting.deallocations, 1);
 }
 

@@ -9,6 +9,10 @@
 
 namespace primer {
 
+// Whether record() with these inputs would keep a backward function: recording is on and some input
+// needs a gradient. An op that computes its gradients along with its value asks first.
+bool records_gradient(std::initializer_list<Variable> inputs);
+
 Variable record(Tensor value, const char* name, std::initializer_list<Variable> inputs,
                 Node::Backward backward);
 

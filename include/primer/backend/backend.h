@@ -35,6 +35,9 @@ class Backend : public DeviceTransfers {
   // out = alpha * a + beta * b. out may alias a or b (accumulation is add_scaled(g, 1, dg, 1, g)).
   virtual void add_scaled(const Tensor& a, double alpha, const Tensor& b, double beta, const Tensor& out) = 0;
   virtual void scale(const Tensor& x, double factor, const Tensor& out) = 0;
+  // out = factor * x with the factor a one-element tensor of x's dtype on x's device: a scale computed
+  // on the device (a loss's seed gradient) is applied without bringing it back to the host. out may be x.
+  virtual void scale_by(const Tensor& x, const Tensor& factor, const Tensor& out) = 0;
   virtual void multiply(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
 
   // out: a single element. Accumulates in double on the CPU.

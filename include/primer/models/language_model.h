@@ -1,7 +1,9 @@
 #pragma once
 // The decoder-only language model every variant shares: token embedding (+ learned positions), a stack of
 // TransformerBlocks (+ one T5 relative bias table for the stack), a final norm, and logits through the
-// tied embedding scaled by d_model^-0.5 (T5) or a separate head. The whole forward pass is logits().
+// tied embedding scaled by d_model^-0.5 (T5) or a separate head. The whole forward pass is logits(); loss()
+// runs the same pass with the projection fused into the cross-entropy (ops::linear_cross_entropy), so a
+// training step never holds the [B * T, vocab] logits.
 #include <memory>
 #include <optional>
 #include <vector>
@@ -21,8 +23,9 @@ class LanguageModel : public nn::Module {
 
   // ids: i32 [B, T] with T <= max_seq_len. Returns logits [B * T, vocab_size].
   Variable logits(const Tensor& ids) const;
-  // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T];
-  // z_part, when given, receives the z-loss term (ops::cross_entropy).
+  // Mean next-token cross-entropy (+ z_loss * logsumexp^2) of logits(ids) against targets [B, T] (on any
+  // device; the host's are best, ops::linear_cross_entropy counts them there); z_part, when given,
+  // receives the z-loss term.
   Variable loss(const Tensor& ids, const Tensor& targets, double z_loss, double* z_part = nullptr) const;
 
   // Incremental decoding. A fresh state for one sequence, with room for max_seq_len tokens.
@@ -42,7 +45,13 @@ class LanguageModel : public nn::Module {
  private:
   // Token (+ learned position) embeddings; sequence b starts at position first_positions[b].
   Variable embed(const Tensor& ids, const std::vector<std::int64_t>& first_positions) const;
-  // Final norm and output projection: [B, T, d_model] -> [B * T, vocab].
+  // The last block's output [B, T, d_model] for ids [B, T].
+  Variable hidden(const Tensor& ids) const;
+  // Final norm (and the T5 logit scale): [B, T, d_model] -> rows [B * T, d_model] ready for the projection.
+  Variable final_rows(const Variable& x) const;
+  // The output projection's weight [vocab, d_model]: the head's, or the tied embedding.
+  const Variable& vocabulary_weight() const;
+  // final_rows and the projection: [B, T, d_model] -> [B * T, vocab].
   Variable project_to_vocabulary(const Variable& x) const;
 
   ModelConfig config_;

@@ -18,6 +18,7 @@ class CpuBackend final : public Backend {
   // elementwise.cpp
   void add_scaled(const Tensor& a, double alpha, const Tensor& b, double beta, const Tensor& out) override;
   void scale(const Tensor& x, double factor, const Tensor& out) override;
+  void scale_by(const Tensor& x, const Tensor& factor, const Tensor& out) override;
   void multiply(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void sum(const Tensor& x, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;

@@ -38,6 +38,15 @@ void CpuBackend::scale(const Tensor& x, double factor, const Tensor& out) {
   });
 }
 
+void CpuBackend::scale_by(const Tensor& x, const Tensor& factor, const Tensor& out) {
+  PRIMER_CHECK(factor.numel() == 1, "scale_by: the factor {} must hold one element", factor.describe());
+  dispatch_floating(x.dtype(), "scale_by", [&](auto tag) {
+    using T = decltype(tag);
+    check_operand(factor, x.dtype(), "scale_by", "factor");
+    scale(x, static_cast<double>(factor.data<T>()[0]), out);
+  });
+}
+
 void CpuBackend::multiply(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_shape(a, b, "multiply");
   check_same_shape(a, out, "multiply");

@@ -189,6 +189,13 @@ void CudaBackend::scale(const Tensor& x, double factor, const Tensor& out) {
                                    x.numel(), stream()));
 }
 
+void CudaBackend::scale_by(const Tensor& x, const Tensor& factor, const Tensor& out) {
+  check_same_shape(x, out, "scale_by");
+  PRIMER_CHECK(factor.numel() == 1, "scale_by: the factor {} must hold one element", factor.describe());
+  PRIMER_CUDA_CHECK(kernels::scale_by(f32(x, "scale_by", "x"), f32(factor, "scale_by", "factor"),
+                                      f32(out, "scale_by", "out"), x.numel(), stream()));
+}
+
 void CudaBackend::multiply(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_shape(a, b, "multiply");
   check_same_shape(a, out, "multiply");

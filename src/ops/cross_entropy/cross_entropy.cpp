@@ -7,11 +7,10 @@
 #include "primer/backend/stats_dtype.h"
 
 namespace primer::ops {
-namespace {
 
-const KernelTable<CrossEntropyForward*> forward_kernels =
+const KernelTable<CrossEntropyForward*> cross_entropy_forward_kernels =
     PRIMER_KERNEL_TABLE("cross_entropy", cross_entropy_forward);
-const KernelTable<CrossEntropyBackward*> backward_kernels =
+const KernelTable<CrossEntropyBackward*> cross_entropy_backward_kernels =
     PRIMER_KERNEL_TABLE("cross_entropy backward", cross_entropy_backward);
 
 double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
@@ -28,8 +27,6 @@ double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
   return counted > 0 ? z_loss * total / static_cast<double>(counted) : 0.0;
 }
 
-}  // namespace
-
 Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_loss, double* z_part) {
   const ProfileScope profile("cross_entropy", logits.device());
   const Tensor lv = logits.value().contiguous();
@@ -42,11 +39,11 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, double z_l
   const DType stats = stats_dtype(lv.dtype());
   Tensor loss = Tensor::empty({1}, stats, lv.device());
   Tensor lse = Tensor::empty({lv.size(0)}, stats, lv.device());
-  forward_kernels.at(lv.device())(lv, tv, z_loss, loss, lse);
+  cross_entropy_forward_kernels.at(lv.device())(lv, tv, z_loss, loss, lse);
   if (z_part != nullptr) *z_part = mean_z_term(lse, tv, z_loss);
   return record(loss, "cross_entropy", {logits}, [lv, tv, lse, z_loss](const Tensor& g) {
     Tensor grad_logits = Tensor::empty_like(lv);
-    backward_kernels.at(lv.device())(g, lv, tv, lse, z_loss, grad_logits);
+    cross_entropy_backward_kernels.at(lv.device())(g, lv, tv, lse, z_loss, grad_logits);
     return std::vector<Tensor>{grad_logits};
   });
 }

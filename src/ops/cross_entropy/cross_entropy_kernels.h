@@ -14,6 +14,13 @@ using CrossEntropyForward = void(const Tensor& logits, const Tensor& targets, do
 using CrossEntropyBackward = void(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
                                   const Tensor& lse, double z_loss, const Tensor& grad_logits);
 
+extern const KernelTable<CrossEntropyForward*> cross_entropy_forward_kernels;
+extern const KernelTable<CrossEntropyBackward*> cross_entropy_backward_kernels;
+
+// The z-loss share of a loss, z_loss * mean over counted rows of lse^2, for reporting the cross-entropy
+// apart; reads lse and targets back to the host.
+double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss);
+
 }  // namespace primer::ops
 
 namespace primer {
