@@ -35,6 +35,26 @@ using namespace optim;  // the optimizers are tested alongside the trainer
 
 // Covers every kind of Adafactor parameter: factored (both dimensions >= 128), a matrix too small to
 // factor, a vector, a table, and convolution taps (each row its own parameter); and AdamW's decay rule.
+// Gradients [3, 4] and [12] (a parameter without one is left out): squares 169, norm 13; clipped to 6.5
+// they halve, and a norm under the limit (or a limit of 0) leaves them alone.
+TEST(Optimizers, GlobalGradientNormAndClipping) {
+  std::vector<nn::NamedParameter> parameters;
+  for (const std::vector<float>& grad : {std::vector<float>{3, 4}, {12}, {}}) {
+    Variable variable(
+        Tensor::zeros({static_cast<std::int64_t>(std::max<std::size_t>(grad.size(), 1))}, DType::f32), true);
+    if (!grad.empty()) variable.set_grad(Tensor::from_vector(grad, {static_cast<std::int64_t>(grad.size())}));
+    parameters.push_back({"p" + std::to_string(parameters.size()), variable});
+  }
+  EXPECT_DOUBLE_EQ(gradient_squares(parameters), 169.0);
+  clip_gradients(parameters, 13.0, 20.0);
+  clip_gradients(parameters, 13.0, 0.0);
+  EXPECT_DOUBLE_EQ(gradient_squares(parameters), 169.0);
+  clip_gradients(parameters, 13.0, 6.5);
+  EXPECT_EQ(parameters[0].variable.grad().to_vector<float>(), (std::vector<float>{1.5f, 2.0f}));
+  EXPECT_EQ(parameters[1].variable.grad().to_vector<float>(), (std::vector<float>{6.0f}));
+  EXPECT_DOUBLE_EQ(gradient_squares({}), 0.0);
+}
+
 TEST(Optimizers, MatchPyTorchAdamWAndAnIndependentAdafactorOverFiveSteps) {
   constexpr int kSteps = 5;
   Generator generator(11);
