@@ -4,6 +4,7 @@
 // skipped with the reason.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 
 #include "comparison.h"
@@ -143,6 +144,42 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
     ASSERT_EQ(results[0].size(), results[1].size());
     for (std::size_t i = 0; i < results[0].size(); ++i) {
       EXPECT_LT(testing::relative_error(results[1][i], results[0][i]), 1e-5) << "tensor " << i;
+    }
+  }
+}
+
+// The tensor-core kernels (bf16 products, f32 softmax and accumulators) against the CPU's f32: partial
+// tiles, fewer queries than keys (decoding), each head size they take, with and without the bias, and the
+// training shape. Their error must also show bf16 rounding (above 1e-5), or the exact f32 kernels ran.
+TEST_F(CudaBackend, AttentionOnTensorCoresTracksTheCpu) {
+  struct Case {
+    const char* name;
+    std::int64_t batch, q_time, k_time, heads, head_dim;
+    bool bias;
+  };
+  for (const Case& c : {Case{"head_dim 64, 130 positions, bias", 2, 130, 130, 3, 64, true},
+                        Case{"head_dim 32, 70 queries over 130 keys, bias", 2, 70, 130, 2, 32, true},
+                        Case{"head_dim 128, 64 positions", 1, 64, 64, 2, 128, false},
+                        Case{"head_dim 64, 1024 positions, bias", 1, 1024, 1024, 12, 64, true}}) {
+    SCOPED_TRACE(c.name);
+    std::vector<Tensor> inputs{random({c.batch, c.q_time, c.heads, c.head_dim}, 60, 0.5),
+                               random({c.batch, c.k_time, c.heads, c.head_dim}, 61),
+                               random({c.batch, c.k_time, c.heads, c.head_dim}, 62)};
+    if (c.bias) inputs.push_back(random({c.heads, c.q_time, c.k_time}, 63, 0.3));
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+    const Op attention = [scale](const Inputs& in, Device) {
+      const ops::MatmulPrecisionScope bf16(DType::bf16);
+      return ops::causal_attention(in[0], in[1], in[2], in.size() > 3 ? in[3] : Variable(), scale);
+    };
+    const Tensor seed = random({c.batch, c.q_time, c.heads, c.head_dim}, 64);
+    const auto cpu = run_on(Device::cpu(), attention, inputs, seed);
+    const auto gpu = run_on(Device::cuda(), attention, inputs, seed);
+    const double output_error = testing::relative_error(gpu.output, cpu.output);
+    EXPECT_LT(output_error, 1e-2) << "output";
+    EXPECT_GT(output_error, 1e-5) << "output: no bf16 rounding, so the tensor-core kernels did not run";
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      EXPECT_LT(testing::relative_error(gpu.gradients[i], cpu.gradients[i]), 2e-2)
+          << "gradient of input " << i;
     }
   }
 }

@@ -5,6 +5,7 @@
 #include "primer/backend/kernel_table.h"
 #include "primer/backend/op_profiler.h"
 #include "primer/backend/stats_dtype.h"
+#include "primer/ops/matmul_precision.h"
 
 namespace primer::ops {
 namespace {
@@ -38,16 +39,18 @@ Variable causal_attention(const Variable& q, const Variable& k, const Variable& 
   check_attention_shapes(qv, kv, vv, bv);
   Tensor out = Tensor::empty_like(qv);
   Tensor lse = Tensor::empty({qv.size(0), qv.size(2), qv.size(1)}, stats_dtype(qv.dtype()), qv.device());
-  forward_kernels.at(qv.device())(qv, kv, vv, bv, scale, out, lse);
-  return record(out, "causal_attention", {q, k, v, bias}, [qv, kv, vv, bv, scale, out, lse](const Tensor& g) {
-    Tensor grad_q = Tensor::empty_like(qv);
-    Tensor grad_k = Tensor::empty_like(kv);
-    Tensor grad_v = Tensor::empty_like(vv);
-    Tensor grad_bias = bv.defined() ? Tensor::empty_like(bv) : Tensor();
-    backward_kernels.at(qv.device())(g.contiguous(), qv, kv, vv, bv, scale, out, lse, grad_q, grad_k, grad_v,
-                                     grad_bias);
-    return std::vector<Tensor>{grad_q, grad_k, grad_v, grad_bias};
-  });
+  const DType precision = matmul_precision();
+  forward_kernels.at(qv.device())(qv, kv, vv, bv, scale, precision, out, lse);
+  return record(out, "causal_attention", {q, k, v, bias},
+                [qv, kv, vv, bv, scale, precision, out, lse](const Tensor& g) {
+                  Tensor grad_q = Tensor::empty_like(qv);
+                  Tensor grad_k = Tensor::empty_like(kv);
+                  Tensor grad_v = Tensor::empty_like(vv);
+                  Tensor grad_bias = bv.defined() ? Tensor::empty_like(bv) : Tensor();
+                  backward_kernels.at(qv.device())(g.contiguous(), qv, kv, vv, bv, scale, precision, out, lse,
+                                                   grad_q, grad_k, grad_v, grad_bias);
+                  return std::vector<Tensor>{grad_q, grad_k, grad_v, grad_bias};
+                });
 }
 
 }  // namespace primer::ops

@@ -3,8 +3,9 @@
 // [T, T] score matrix is ever stored; forward keeps one log-sum-exp per query row and backward
 // recomputes the probabilities from it. q, out: [B, Tq, H, D]; k, v: [B, Tk, H, D] (queries are the
 // last Tq of the Tk positions); bias: [H, Tq, Tk] or null; lse: [B, H, Tq]. D <= 256.
-// One warp per query row (or key row in the key/value gradient): correct and memory-lean, not yet
-// tiled through shared memory.
+// attention_*: f32 throughout, one warp per query row (or key row in the key/value gradient): exact, and
+// slow. flash_attention_* (flash_attention.cu): the same contract on tensor cores, with bf16 products and
+// f32 softmax and accumulators, for head_dim 32, 64 or 128 and 16-byte aligned q, k, v, out, grad_out.
 #include "common.cuh"
 
 namespace primer::kernels {
@@ -21,5 +22,14 @@ cudaError_t attention_backward(const float* grad_out, const float* q, const floa
                                const float* bias, float scale, const float* out, const float* lse,
                                const AttentionShape& shape, float* delta, float* grad_q, float* grad_k,
                                float* grad_v, float* grad_bias, cudaStream_t stream);
+
+bool flash_attention_supports(const AttentionShape& shape);
+cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, const float* bias,
+                                    float scale, const AttentionShape& shape, float* out, float* lse,
+                                    cudaStream_t stream);
+cudaError_t flash_attention_backward(const float* grad_out, const float* q, const float* k, const float* v,
+                                     const float* bias, float scale, const float* out, const float* lse,
+                                     const AttentionShape& shape, float* delta, float* grad_q, float* grad_k,
+                                     float* grad_v, float* grad_bias, cudaStream_t stream);
 
 }  // namespace primer::kernels

@@ -145,11 +145,11 @@ Tensor f32_like(const Tensor& t) {
 }  // namespace
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
-                       const Tensor& out, const Tensor& lse) {
+                       DType precision, const Tensor& out, const Tensor& lse) {
   const Dims d = dims_of(q, k);
   if (q.dtype() == DType::bf16) {
     const Tensor out32 = f32_like(out);
-    attention_forward(as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, out32, lse);
+    attention_forward(as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, precision, out32, lse);
     out.copy_from(out32);
     return;
   }
@@ -161,15 +161,15 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                        const Tensor& bias, double scale, const Tensor& out, const Tensor& lse,
-                        const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                        const Tensor& bias, double scale, DType precision, const Tensor& out,
+                        const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
                         const Tensor& grad_bias) {
   const Dims d = dims_of(q, k);
   if (q.dtype() == DType::bf16) {
     const Tensor dq = f32_like(grad_q), dk = f32_like(grad_k), dv = f32_like(grad_v),
                  dbias = f32_like(grad_bias);
-    attention_backward(as_f32(grad_out), as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, as_f32(out),
-                       lse, dq, dk, dv, dbias);
+    attention_backward(as_f32(grad_out), as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, precision,
+                       as_f32(out), lse, dq, dk, dv, dbias);
     grad_q.copy_from(dq);
     grad_k.copy_from(dk);
     grad_v.copy_from(dv);

@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include "backend/cuda/cuda_kernel_support.h"
 #include "ops/attention/attention.cuh"
 #include "ops/attention/attention_kernels.h"
@@ -11,30 +13,47 @@ kernels::AttentionShape attention_shape(const Tensor& q, const Tensor& k, const 
   return {q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
 }
 
+// Under bf16 products the tensor-core kernels run when they take the head size and the rows can be read
+// as float4 (a tensor that starts inside an allocation, a view, may not be 16-byte aligned).
+bool on_tensor_cores(DType precision, const kernels::AttentionShape& shape,
+                     std::initializer_list<const Tensor*> rows) {
+  if (precision != DType::bf16 || !kernels::flash_attention_supports(shape)) return false;
+  for (const Tensor* tensor : rows) {
+    if (reinterpret_cast<std::uintptr_t>(tensor->data_ptr()) % 16 != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
-                       const Tensor& out, const Tensor& lse) {
+                       DType precision, const Tensor& out, const Tensor& lse) {
   const char* op = "attention";
-  PRIMER_CUDA_CHECK(kernels::attention_forward(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-                                               f32_or_null(bias, op, "bias"), static_cast<float>(scale),
-                                               attention_shape(q, k, op), f32(out, op, "out"),
-                                               f32(lse, op, "lse"), stream()));
+  const kernels::AttentionShape shape = attention_shape(q, k, op);
+  const auto launch = on_tensor_cores(precision, shape, {&q, &k, &v, &out}) ? kernels::flash_attention_forward
+                                                                            : kernels::attention_forward;
+  PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"), f32_or_null(bias, op, "bias"),
+                           static_cast<float>(scale), shape, f32(out, op, "out"), f32(lse, op, "lse"),
+                           stream()));
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                        const Tensor& bias, double scale, const Tensor& out, const Tensor& lse,
-                        const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                        const Tensor& bias, double scale, DType precision, const Tensor& out,
+                        const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
                         const Tensor& grad_bias) {
   const char* op = "attention backward";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
+  const auto launch =
+      on_tensor_cores(precision, shape, {&grad_out, &q, &k, &v, &out, &grad_q, &grad_k, &grad_v})
+          ? kernels::flash_attention_backward
+          : kernels::attention_backward;
   const Tensor delta = cuda_backend().scratch(shape.batch * shape.heads * shape.q_time, DType::f32);
   if (grad_bias.defined()) cuda_backend().fill(grad_bias, 0.0);
-  PRIMER_CUDA_CHECK(kernels::attention_backward(
-      f32(grad_out, op, "grad_out"), f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-      f32_or_null(bias, op, "bias"), static_cast<float>(scale), f32(out, op, "out"), f32(lse, op, "lse"),
-      shape, f32(delta, op, "delta"), f32(grad_q, op, "grad_q"), f32(grad_k, op, "grad_k"),
-      f32(grad_v, op, "grad_v"), f32_or_null(grad_bias, op, "grad_bias"), stream()));
+  PRIMER_CUDA_CHECK(launch(f32(grad_out, op, "grad_out"), f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
+                           f32_or_null(bias, op, "bias"), static_cast<float>(scale), f32(out, op, "out"),
+                           f32(lse, op, "lse"), shape, f32(delta, op, "delta"), f32(grad_q, op, "grad_q"),
+                           f32(grad_k, op, "grad_k"), f32(grad_v, op, "grad_v"),
+                           f32_or_null(grad_bias, op, "grad_bias"), stream()));
 }
 
 }  // namespace primer::cuda

@@ -4,17 +4,19 @@
 // being the last Tq positions (Tq < Tk when decoding against a cache); bias: [H, Tq, Tk] added to the
 // scaled logits, or undefined; lse: [B, H, Tq] in stats_dtype, the log-sum-exp of each row, saved so
 // backward rebuilds probabilities without storing them. grad_bias receives the sum over the batch.
+// precision is matmul_precision() when the op ran forward: under bf16 a device may multiply bf16 roundings
+// of its f32 operands (CUDA's tensor-core kernels do); the CPU computes in the operands' dtype regardless.
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
 
 using AttentionForward = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
-                              double scale, const Tensor& out, const Tensor& lse);
+                              double scale, DType precision, const Tensor& out, const Tensor& lse);
 using AttentionBackward = void(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                               const Tensor& bias, double scale, const Tensor& out, const Tensor& lse,
-                               const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
-                               const Tensor& grad_bias);
+                               const Tensor& bias, double scale, DType precision, const Tensor& out,
+                               const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
+                               const Tensor& grad_v, const Tensor& grad_bias);
 
 }  // namespace primer::ops
 
