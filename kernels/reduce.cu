@@ -1,3 +1,4 @@
+#include "column_sums.cuh"
 #include "device_support.cuh"
 #include "reduce.cuh"
 
@@ -39,14 +40,13 @@ cudaError_t sum_into(const float* x, std::int64_t count, bool squares, double* s
   return cudaGetLastError();
 }
 
-// One thread per column, rows in order: coalesced and deterministic.
-__global__ void sum_rows_kernel(const float* x, std::int64_t rows, std::int64_t columns, float* out) {
-  PRIMER_GRID_STRIDE(c, columns) {
-    double total = 0.0;
-    for (std::int64_t r = 0; r < rows; ++r) total += x[r * columns + c];
-    out[c] = static_cast<float>(total);
+struct RowTerm {
+  const float* x;
+  std::int64_t columns;
+  __device__ void operator()(std::int64_t row, std::int64_t column, float* totals) const {
+    totals[0] += x[row * columns + column];
   }
-}
+};
 
 }  // namespace
 
@@ -64,10 +64,13 @@ cudaError_t sum(const float* x, std::int64_t count, bool squares, double* scratc
   return sum_into(x, count, squares, scratch, out, stream);
 }
 
-cudaError_t sum_rows(const float* x, std::int64_t rows, std::int64_t columns, float* out,
+std::int64_t sum_rows_scratch_size(std::int64_t columns) {
+  return column_sums_scratch(columns, 1);
+}
+
+cudaError_t sum_rows(const float* x, std::int64_t rows, std::int64_t columns, float* scratch, float* out,
                      cudaStream_t stream) {
-  sum_rows_kernel<<<blocks_for(columns), kThreads, 0, stream>>>(x, rows, columns, out);
-  return cudaGetLastError();
+  return column_sums<1>(RowTerm{x, columns}, rows, columns, scratch, ColumnSums<1>{{out}}, stream);
 }
 
 }  // namespace primer::kernels

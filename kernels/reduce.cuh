@@ -12,7 +12,9 @@ cudaError_t sum(const float* x, std::int64_t count, bool squares, double* scratc
 // The same, leaving the result in double (for kernels that read it next, without a host round trip).
 cudaError_t sum(const float* x, std::int64_t count, bool squares, double* scratch, double* out,
                 cudaStream_t stream);
-cudaError_t sum_rows(const float* x, std::int64_t rows, std::int64_t columns, float* out,
+// [rows, columns] -> [columns]; scratch: sum_rows_scratch_size(columns) floats.
+std::int64_t sum_rows_scratch_size(std::int64_t columns);
+cudaError_t sum_rows(const float* x, std::int64_t rows, std::int64_t columns, float* scratch, float* out,
                      cudaStream_t stream);
 
 }  // namespace primer::kernels

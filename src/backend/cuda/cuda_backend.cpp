@@ -220,8 +220,10 @@ void CudaBackend::sum_squares(const Tensor& x, const Tensor& out) {
 void CudaBackend::sum_rows(const Tensor& x, const Tensor& out) {
   const std::int64_t columns = x.size(-1);
   PRIMER_CHECK(out.numel() == columns, "sum_rows: out {} must have {} elements", out.describe(), columns);
+  const Tensor partials = scratch(kernels::sum_rows_scratch_size(columns), DType::f32);
   PRIMER_CUDA_CHECK(kernels::sum_rows(f32(x, "sum_rows", "x"), x.numel() / columns, columns,
-                                      f32(out, "sum_rows", "out"), stream()));
+                                      f32(partials, "sum_rows", "partials"), f32(out, "sum_rows", "out"),
+                                      stream()));
 }
 
 }  // namespace primer::cuda

@@ -1,3 +1,4 @@
+#include "column_sums.cuh"
 #include "device_support.cuh"
 #include "ops/causal_dconv/causal_dconv.cuh"
 
@@ -27,20 +28,20 @@ __global__ void input_kernel(const float* grad_y, const float* weight, std::int6
   }
 }
 
-// One thread per (tap, channel), positions in order: deterministic.
-__global__ void weight_kernel(const float* grad_y, const float* x, std::int64_t batch, std::int64_t time,
-                              std::int64_t channels, float* grad_weight) {
-  PRIMER_GRID_STRIDE(i, 3 * channels) {
-    const std::int64_t tap = i / channels, c = i % channels;
-    float total = 0.0f;
-    for (std::int64_t b = 0; b < batch; ++b) {
-      for (std::int64_t t = tap; t < time; ++t) {
-        total += grad_y[(b * time + t) * channels + c] * x[(b * time + t - tap) * channels + c];
-      }
+// Each tap's weight gradient at one position: dy[t] x[t - tap] (no term before the sequence starts).
+struct TapTerms {
+  const float* grad_y;
+  const float* x;
+  std::int64_t time;
+  std::int64_t channels;
+  __device__ void operator()(std::int64_t position, std::int64_t c, float* totals) const {
+    const std::int64_t t = position % time;
+    const float dy = grad_y[position * channels + c];
+    for (int tap = 0; tap < 3; ++tap) {
+      if (t >= tap) totals[tap] += dy * x[(position - tap) * channels + c];
     }
-    grad_weight[i] = total;
   }
-}
+};
 
 }  // namespace
 
@@ -51,14 +52,20 @@ cudaError_t causal_dconv_forward(const float* x, const float* weight, std::int64
   return cudaGetLastError();
 }
 
+std::int64_t causal_dconv_backward_scratch_size(std::int64_t channels) {
+  return column_sums_scratch(channels, 3);
+}
+
 cudaError_t causal_dconv_backward(const float* grad_y, const float* x, const float* weight,
-                                  std::int64_t batch, std::int64_t time, std::int64_t channels, float* grad_x,
-                                  float* grad_weight, cudaStream_t stream) {
+                                  std::int64_t batch, std::int64_t time, std::int64_t channels,
+                                  float* scratch, float* grad_x, float* grad_weight, cudaStream_t stream) {
   const std::int64_t count = batch * time * channels;
   input_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad_y, weight, time, channels, count, grad_x);
-  weight_kernel<<<blocks_for(3 * channels), kThreads, 0, stream>>>(grad_y, x, batch, time, channels,
-                                                                   grad_weight);
-  return cudaGetLastError();
+  const cudaError_t launched = cudaGetLastError();
+  if (launched != cudaSuccess) return launched;
+  return column_sums<3>(TapTerms{grad_y, x, time, channels}, batch * time, channels, scratch,
+                        ColumnSums<3>{{grad_weight, grad_weight + channels, grad_weight + 2 * channels}},
+                        stream);
 }
 
 }  // namespace primer::kernels

@@ -1,3 +1,4 @@
+#include "column_sums.cuh"
 #include "device_support.cuh"
 #include "ops/normalization/normalization.cuh"
 
@@ -48,21 +49,19 @@ __global__ void norm_backward_input_kernel(const float* grad_y, const float* x, 
   }
 }
 
-// One thread per column, rows in order: deterministic parameter gradients.
-__global__ void norm_backward_parameters_kernel(const float* grad_y, const float* x, const float* mean,
-                                                const float* rstd, std::int64_t rows, std::int64_t width,
-                                                float* grad_gamma, float* grad_beta) {
-  PRIMER_GRID_STRIDE(c, width) {
-    float gamma_total = 0.0f, beta_total = 0.0f;
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const float dy = grad_y[r * width + c];
-      gamma_total += dy * (x[r * width + c] - (mean != nullptr ? mean[r] : 0.0f)) * rstd[r];
-      beta_total += dy;
-    }
-    grad_gamma[c] = gamma_total;
-    if (grad_beta != nullptr) grad_beta[c] = beta_total;
+// The parameters' terms at one element: dy xhat for gamma, dy for beta.
+struct ParameterTerms {
+  const float* grad_y;
+  const float* x;
+  const float* mean;
+  const float* rstd;
+  std::int64_t width;
+  __device__ void operator()(std::int64_t row, std::int64_t column, float* totals) const {
+    const float dy = grad_y[row * width + column];
+    totals[0] += dy * (x[row * width + column] - (mean != nullptr ? mean[row] : 0.0f)) * rstd[row];
+    totals[1] += dy;
   }
-}
+};
 
 }  // namespace
 
@@ -74,15 +73,20 @@ cudaError_t norm_forward(const float* x, const float* gamma, const float* beta, 
   return cudaGetLastError();
 }
 
+std::int64_t norm_backward_scratch_size(std::int64_t width) {
+  return column_sums_scratch(width, 2);
+}
+
 cudaError_t norm_backward(const float* grad_y, const float* x, const float* gamma, const float* mean,
-                          const float* rstd, std::int64_t rows, std::int64_t width, float* grad_x,
-                          float* grad_gamma, float* grad_beta, cudaStream_t stream) {
+                          const float* rstd, std::int64_t rows, std::int64_t width, float* scratch,
+                          float* grad_x, float* grad_gamma, float* grad_beta, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
   norm_backward_input_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(grad_y, x, gamma, mean,
                                                                                    rstd, width, grad_x);
-  norm_backward_parameters_kernel<<<blocks_for(width), kThreads, 0, stream>>>(grad_y, x, mean, rstd, rows,
-                                                                              width, grad_gamma, grad_beta);
-  return cudaGetLastError();
+  const cudaError_t launched = cudaGetLastError();
+  if (launched != cudaSuccess) return launched;
+  return column_sums<2>(ParameterTerms{grad_y, x, mean, rstd, width}, rows, width, scratch,
+                        ColumnSums<2>{{grad_gamma, grad_beta}}, stream);
 }
 
 }  // namespace primer::kernels
