@@ -139,14 +139,16 @@ compare_samples() {
   echo "greedy text identical"
 }
 
-# The 111M shape of ../shared/environment.md's reference table: 12 x 768, 12 heads, d_ff 3072, vocab 32768,
-# seq 1024, batch 16, tied embeddings, bf16.
+# The 111M shape of ../shared/environment.md's reference table and of pytorch_run: 12 x 768, 12 heads, d_ff
+# 3072, vocab 32768, seq 1024, batch 16, T5 bias, tied embeddings, bf16, AdamW, no z-loss, no clipping.
 large_run() {  # VARIANT
   rm -rf "$runs/large_$1"
-  PRIMER_PROFILE=1 "$bundle/bin/primer-train" --config configs/c4_110m_primer_ez.yaml \
-    --set model.variant="$1" --set model.vocab_size=32768 --set model.max_seq_len=1024 \
+  PRIMER_PROFILE=1 "$bundle/bin/primer-train" --config configs/tiny_primer_ez.yaml \
+    --set model.variant="$1" --set model.d_model=768 --set model.num_layers=12 --set model.num_heads=12 \
+    --set model.d_ff=3072 --set model.vocab_size=32768 --set model.max_seq_len=1024 \
     --set data.directory="$bundle/data/moby" --set data.seq_len=1024 --set training.batch_size=16 \
-    --set training.gradient_accumulation=1 --set training.steps=30 --set logging.every=10 \
+    --set training.steps=30 --set training.device=cuda --set training.precision=bf16 \
+    --set training.z_loss=0 --set training.clip_grad_norm=0 --set logging.every=10 \
     --set eval.every=100000 --set eval.batches=1 --set checkpoint.every=100000 --set checkpoint.keep=1 \
     --set checkpoint.directory="$runs/large_$1"
   cp "$runs/large_$1/profile.txt" "$out/profile_$1.txt"
