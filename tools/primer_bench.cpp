@@ -9,16 +9,14 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 
 #include "primer/backend/cuda_info.h"
 #include "primer/bench/curves_report.h"
 #include "primer/bench/curves_runner.h"
 #include "primer/core/logging.h"
+#include "primer/core/subprocess.h"
 #include "primer_build_identity.h"
 
 namespace {
@@ -44,16 +42,17 @@ std::string describe_machine() {
 primer::bench::HeldOutResult evaluate_with_primer_eval(const std::string& run_directory,
                                                        const std::string& text) {
   const fs::path program = fs::canonical("/proc/self/exe").parent_path() / "primer-eval";
-  const std::string command =
-      fmt::format("'{}' --checkpoint '{}' --text '{}' --json", program.string(), run_directory, text);
-  const std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  PRIMER_CHECK(pipe != nullptr, "cannot run {}", program.string());
-  std::string output;
-  char buffer[4096];
-  while (const std::size_t read = std::fread(buffer, 1, sizeof(buffer), pipe.get()))
-    output.append(buffer, read);
-  const nlohmann::json record = nlohmann::json::parse(output.substr(output.rfind('{')), nullptr, false);
-  PRIMER_CHECK(record.is_object() && record.contains("loss"), "{} gave no result: {}", command, output);
+  const std::vector<std::string> command{program.string(), "--checkpoint", run_directory,
+                                         "--text",         text,           "--json"};
+  const primer::ProgramResult run = primer::run_program(command, true);
+  const std::string& output = run.output;
+  const std::size_t record_start = output.rfind('{');
+  const nlohmann::json record = record_start == std::string::npos
+                                    ? nlohmann::json()
+                                    : nlohmann::json::parse(output.substr(record_start), nullptr, false);
+  PRIMER_CHECK(run.status == 0 && record.is_object() && record.contains("loss"),
+               "{} --checkpoint {} --text {} --json (exit status {}) gave no result: {}", program.string(),
+               run_directory, text, run.status, output);
   primer::bench::HeldOutResult result{record["loss"].get<double>(), std::nullopt};
   if (!record["bits_per_byte"].is_null()) result.bits_per_byte = record["bits_per_byte"].get<double>();
   return result;

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "primer/core/logging.h"
+#include "primer/core/subprocess.h"
 
 namespace primer::bench {
 namespace {
@@ -63,15 +63,15 @@ bool draw(const CurvesSuite& suite, const SuiteOutcome& outcome, const fs::path&
       if (run.run.variant != variant) continue;
       const fs::path file = data / (run.run.id + ".dat");
       write_points(file, run.curve);
-      add(flops_plot, fmt::format("'{}' using 1:3 with linespoints lw 1 pt 7 ps 0.4 lc rgb '#a0{}' notitle",
-                                  file.string(), colour(v)));
+      add(flops_plot, fmt::format("{} using 1:3 with linespoints lw 1 pt 7 ps 0.4 lc rgb '#a0{}' notitle",
+                                  gnuplot_string(file.string()), colour(v)));
     }
     const std::vector<CurvePoint> envelope = lower_envelope(points.at(variant));
     const fs::path envelope_file = data / (variant + ".envelope.dat");
     write_points(envelope_file, envelope);
     add(flops_plot,
-        fmt::format("'{}' using 1:3 with linespoints lw 3 pt 7 ps 0.8 lc rgb '#{}' title '{} envelope'",
-                    envelope_file.string(), colour(v), variant));
+        fmt::format("{} using 1:3 with linespoints lw 3 pt 7 ps 0.8 lc rgb '#{}' title '{} envelope'",
+                    gnuplot_string(envelope_file.string()), colour(v), variant));
     if (const std::optional<PowerLaw> fit = fit_power_law(envelope)) {
       add(flops_plot,
           fmt::format(
@@ -80,8 +80,8 @@ bool draw(const CurvesSuite& suite, const SuiteOutcome& outcome, const fs::path&
     }
     if (const RunOutcome* largest = find_run(outcome, variant, suite.sizes.back().name)) {
       add(seconds_plot,
-          fmt::format("'{}' using 2:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#{}' title '{}'",
-                      (data / (largest->run.id + ".dat")).string(), colour(v), variant));
+          fmt::format("{} using 2:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb '#{}' title '{}'",
+                      gnuplot_string((data / (largest->run.id + ".dat")).string()), colour(v), variant));
     }
     if (variant == suite.baseline) continue;
     const fs::path speedup_file = data / (variant + ".speedup.dat");
@@ -99,11 +99,11 @@ bool draw(const CurvesSuite& suite, const SuiteOutcome& outcome, const fs::path&
       }
     }
     add(speedup_plot,
-        fmt::format("'{}' using 1:3:xticlabels(2) with linespoints lw 2 pt 7 lc rgb '#{}' title '{} (FLOPs)'",
-                    speedup_file.string(), colour(v), variant));
+        fmt::format("{} using 1:3:xticlabels(2) with linespoints lw 2 pt 7 lc rgb '#{}' title '{} (FLOPs)'",
+                    gnuplot_string(speedup_file.string()), colour(v), variant));
     add(speedup_plot,
-        fmt::format("'{}' using 1:4 with linespoints lw 2 dt 2 pt 5 lc rgb '#{}' title '{} (seconds)'",
-                    speedup_file.string(), colour(v), variant));
+        fmt::format("{} using 1:4 with linespoints lw 2 dt 2 pt 5 lc rgb '#{}' title '{} (seconds)'",
+                    gnuplot_string(speedup_file.string()), colour(v), variant));
   }
   // Losses and costs span a fraction of a decade or two: the ranges are the data's, not whole decades,
   // and the loss axis gets round tics (a log axis would label none).
@@ -124,30 +124,31 @@ bool draw(const CurvesSuite& suite, const SuiteOutcome& outcome, const fs::path&
   const std::string terminal =
       "set terminal pngcairo noenhanced size 1000,620 font 'sans,10'; set grid; set key outside right";
   std::string script = fmt::format(
-      "{}; set output '{}'; set logscale xy; set xrange [{:.4g}:{:.4g}]; set yrange [{:.4f}:{:.4f}]; "
+      "{}; set output {}; set logscale xy; set xrange [{:.4g}:{:.4g}]; set yrange [{:.4f}:{:.4f}]; "
       "set ytics ({}); set xlabel 'training FLOPs'; set ylabel 'validation loss (nats per token)'; "
-      "set format x '%.0e'; set title 'suite {}: loss against training compute'; plot {}\n",
-      terminal, (out / "loss_vs_flops.png").string(), cheapest / 1.2, dearest * 1.2, 0.99 * lowest,
-      1.01 * highest, tics, suite.name, flops_plot);
+      "set format x '%.0e'; set title {}; plot {}\n",
+      terminal, gnuplot_string((out / "loss_vs_flops.png").string()), cheapest / 1.2, dearest * 1.2,
+      0.99 * lowest, 1.01 * highest, tics,
+      gnuplot_string(fmt::format("suite {}: loss against training compute", suite.name)), flops_plot);
   script += fmt::format(
-      "reset; {}; set output '{}'; set logscale x; set xlabel 'wall seconds in training steps'; "
-      "set ylabel 'validation loss (nats per token)'; set title 'suite {}: size {} against wall time'; plot "
-      "{}\n",
-      terminal, (out / "loss_vs_seconds.png").string(), suite.name, suite.sizes.back().name, seconds_plot);
+      "reset; {}; set output {}; set logscale x; set xlabel 'wall seconds in training steps'; "
+      "set ylabel 'validation loss (nats per token)'; set title {}; plot {}\n",
+      terminal, gnuplot_string((out / "loss_vs_seconds.png").string()),
+      gnuplot_string(fmt::format("suite {}: size {} against wall time", suite.name, suite.sizes.back().name)),
+      seconds_plot);
   if (!speedup_plot.empty()) {
     script += fmt::format(
-        "reset; {}; set output '{}'; set xlabel 'model size'; set ylabel 'speedup over {}'; set yrange "
-        "[0:*]; "
-        "set xrange [-0.5:{}]; set title 'suite {}: compute to reach {}''s final loss, per size'; plot {}, 1 "
-        "with lines lc rgb '#888888' notitle\n",
-        terminal, (out / "speedup.png").string(), suite.baseline,
-        static_cast<double>(suite.sizes.size()) - 0.5, suite.name, suite.baseline, speedup_plot);
+        "reset; {}; set output {}; set xlabel 'model size'; set ylabel 'speedup over {}'; set yrange "
+        "[0:*]; set xrange [-0.5:{}]; set title {}; plot {}, 1 with lines lc rgb '#888888' notitle\n",
+        terminal, gnuplot_string((out / "speedup.png").string()), suite.baseline,
+        static_cast<double>(suite.sizes.size()) - 0.5,
+        gnuplot_string(
+            fmt::format("suite {}: compute to reach {}'s final loss, per size", suite.name, suite.baseline)),
+        speedup_plot);
   }
   const fs::path script_file = data / "plots.gnuplot";
   std::ofstream(script_file) << script;
-  const int status = std::system(
-      fmt::format("gnuplot '{}' 2>'{}'", script_file.string(), (data / "gnuplot.log").string()).c_str());
-  if (status != 0) {
+  if (run_program({"gnuplot", script_file.string()}, false, (data / "gnuplot.log").string()).status != 0) {
     log().warn(
         "could not draw the curves (is gnuplot installed? tools/setup.sh installs gnuplot-nox); see {}",
         (data / "gnuplot.log").string());

@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 
 #include "primer/core/logging.h"
+#include "primer/core/subprocess.h"
 #include "primer/train/trainer.h"
 
 namespace primer::train {
@@ -26,12 +26,12 @@ bool plot_loss_curve(const std::string& metrics_path, const std::string& png_pat
     }
   }
   const std::string script = fmt::format(
-      "set terminal pngcairo size 900,540 font 'sans,10'; set output '{}'; set xlabel 'step'; "
+      "set terminal pngcairo size 900,540 font 'sans,10'; set output {}; set xlabel 'step'; "
       "set ylabel 'loss (nats per token)'; set grid; set key top right; "
-      "plot '{}' using 1:2 with lines lw 1 lc rgb '#4477aa' title 'train', "
-      "'{}' using 1:2 with linespoints lw 2 pt 7 lc rgb '#cc3311' title 'validation'",
-      png_path, train_data, validation_data);
-  const int status = std::system(fmt::format("gnuplot -e \"{}\" 2>/dev/null", script).c_str());
+      "plot {} using 1:2 with lines lw 1 lc rgb '#4477aa' title 'train', "
+      "{} using 1:2 with linespoints lw 2 pt 7 lc rgb '#cc3311' title 'validation'",
+      gnuplot_string(png_path), gnuplot_string(train_data), gnuplot_string(validation_data));
+  const int status = run_program({"gnuplot", "-e", script}, false).status;
   std::remove(train_data.c_str());
   std::remove(validation_data.c_str());
   if (status != 0) {

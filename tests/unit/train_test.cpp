@@ -173,6 +173,19 @@ TEST(TrainConfigDefaults, AdafactorDoesNotClipTheGlobalNormUnlessAsked) {
             2.0);
 }
 
+// The curve is drawn whatever the run directory is called: gnuplot gets its script without a shell.
+TEST(LossCurve, IsDrawnIntoADirectoryWithQuotesAndSpacesInItsName) {
+  const fs::path directory = temporary_path("run \"it's\" $HOME");
+  fs::create_directories(directory);
+  std::ofstream(directory / "metrics.jsonl") << "{\"step\": 1, \"loss\": 5.0}\n{\"step\": 2, \"loss\": 4.0, "
+                                                "\"validation_loss\": 4.5}\n";
+  ASSERT_TRUE(plot_loss_curve((directory / "metrics.jsonl").string(), (directory / "loss.png").string()));
+  std::ifstream png(directory / "loss.png", std::ios::binary);
+  std::string magic(8, '\0');
+  png.read(magic.data(), 8);
+  EXPECT_EQ(magic, std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
 // A tiny model on the test text, small enough for a few steps per second under the sanitizers.
 class TrainerTest : public ::testing::Test {
  protected:
