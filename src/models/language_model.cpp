@@ -83,10 +83,10 @@ Variable LanguageModel::project_to_vocabulary(const Variable& x) const {
 }
 
 Variable LanguageModel::hidden(const Tensor& ids) const {
-  PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "logits: ids {} must be i32 [batch, time]",
+  PRIMER_CHECK(ids.dim() == 2 && ids.dtype() == DType::i32, "model: ids {} must be i32 [batch, time]",
                ids.describe());
   const std::int64_t batch = ids.size(0), time = ids.size(1);
-  PRIMER_CHECK(time <= config_.max_seq_len, "logits: sequence of {} tokens exceeds max_seq_len {}", time,
+  PRIMER_CHECK(time <= config_.max_seq_len, "model: sequence of {} tokens exceeds max_seq_len {}", time,
                config_.max_seq_len);
   Variable x = embed(ids, std::vector<std::int64_t>(static_cast<std::size_t>(batch), 0));
   const Variable bias = relative_bias_ ? (*relative_bias_)(time) : Variable();

@@ -27,12 +27,12 @@ struct Chunk {
   std::int64_t counted;
 };
 
-std::vector<Chunk> plan_chunks(const Tensor& targets, std::int64_t vocab, std::int64_t chunk_rows) {
-  const Tensor host = targets.to(Device::cpu()).contiguous();
-  const std::int32_t* t = host.data<std::int32_t>();
+// host_targets: contiguous, on the CPU.
+std::vector<Chunk> plan_chunks(const Tensor& host_targets, std::int64_t vocab, std::int64_t chunk_rows) {
+  const std::int32_t* t = host_targets.data<std::int32_t>();
   std::vector<Chunk> chunks;
-  for (std::int64_t begin = 0; begin < host.numel(); begin += chunk_rows) {
-    Chunk chunk{begin, std::min(host.numel(), begin + chunk_rows), 0};
+  for (std::int64_t begin = 0; begin < host_targets.numel(); begin += chunk_rows) {
+    Chunk chunk{begin, std::min(host_targets.numel(), begin + chunk_rows), 0};
     for (std::int64_t n = chunk.begin; n < chunk.end; ++n) {
       PRIMER_CHECK(t[n] < vocab, "linear_cross_entropy: target {} at row {} is outside the vocabulary of {}",
                    t[n], n, vocab);
@@ -64,8 +64,10 @@ Variable linear_cross_entropy(const Variable& x, const Variable& weight, const T
                "linear_cross_entropy: targets {} must be i32 [{}]", targets.describe(), xv.size(0));
   const std::int64_t vocab = w.size(0);
   const Device device = xv.device();
+  // Read on the host (the chunks' counts, the z-loss term): the model passes its targets from there.
+  const Tensor host_targets = targets.to(Device::cpu()).contiguous();
   const std::vector<Chunk> chunks = plan_chunks(
-      targets, vocab, chunk_rows > 0 ? chunk_rows : std::max<std::int64_t>(1, kLogitsPerChunk / vocab));
+      host_targets, vocab, chunk_rows > 0 ? chunk_rows : std::max<std::int64_t>(1, kLogitsPerChunk / vocab));
   std::int64_t counted = 0;
   for (const Chunk& chunk : chunks) counted += chunk.counted;
 
@@ -107,7 +109,7 @@ Variable linear_cross_entropy(const Variable& x, const Variable& weight, const T
       grad_weight = chunk_grad_weight;
     }
   }
-  if (z_part != nullptr) *z_part = mean_z_term(lse, device_targets, z_loss);
+  if (z_part != nullptr) *z_part = mean_z_term(lse, host_targets, z_loss);
   return record(loss, "linear_cross_entropy", {x, weight}, [grad_x, grad_weight](const Tensor& g) {
     for (const Tensor* grad : {&grad_x, &grad_weight}) {
       backend_for(grad->device()).scale_by(*grad, g.to(grad->dtype()), *grad);
