@@ -1,7 +1,15 @@
 # CUDA is optional: found automatically, compiled for Ampere and Hopper so every build proves the GPU code
 # compiles, even on machines without a GPU. -DPRIMER_CUDA=OFF skips it.
 set(PRIMER_HAS_CUDA OFF)
-if(PRIMER_CUDA)
+option(PRIMER_CUDA_INTERPRET "Build the CUDA code with the host compiler against an emulated device (no GPU needed)" OFF)
+if(PRIMER_CUDA_INTERPRET)
+  # The CUDA backend stays on, over src/backend/cuda_interpret instead of nvcc, the CUDA runtime, cuBLASLt
+  # and NCCL (which that folder's library stands in for).
+  set(PRIMER_HAS_CUDA ON)
+  set(PRIMER_HAS_NCCL ON)
+  add_compile_definitions(PRIMER_CUDA_INTERPRET=1)
+  message(STATUS "primer: CUDA interpret mode (the CUDA code runs on the CPU against an emulated device)")
+elseif(PRIMER_CUDA)
   include(CheckLanguage)
   if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
@@ -23,8 +31,10 @@ if(PRIMER_CUDA)
 endif()
 
 # NCCL, for data parallelism on GPUs: the one shipped with the CUDA toolkit (or any on the search path).
-set(PRIMER_HAS_NCCL OFF)
-if(PRIMER_HAS_CUDA)
+if(NOT PRIMER_CUDA_INTERPRET)
+  set(PRIMER_HAS_NCCL OFF)
+endif()
+if(PRIMER_HAS_CUDA AND NOT PRIMER_CUDA_INTERPRET)
   find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
   find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)

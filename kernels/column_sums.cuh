@@ -55,8 +55,10 @@ cudaError_t column_sums(Terms terms, std::int64_t rows, std::int64_t columns, fl
   if (columns == 0) return cudaSuccess;
   const std::int64_t chunk_rows = (rows + kColumnChunks - 1) / kColumnChunks;
   const dim3 grid(static_cast<unsigned>((columns + kThreads - 1) / kThreads), kColumnChunks);
-  column_partials_kernel<kSums><<<grid, kThreads, 0, stream>>>(terms, rows, columns, chunk_rows, scratch);
-  column_finish_kernel<kSums><<<blocks_for(columns), kThreads, 0, stream>>>(scratch, columns, sums);
+  PRIMER_LAUNCH((column_partials_kernel<kSums, Terms>), grid, kThreads, 0, stream, terms, rows, columns,
+                chunk_rows, scratch);
+  PRIMER_LAUNCH(column_finish_kernel<kSums>, blocks_for(columns), kThreads, 0, stream, scratch, columns,
+                sums);
   return cudaGetLastError();
 }
 

@@ -55,13 +55,13 @@ __global__ void fill_kernel(void* destination, ElementType type, std::int64_t co
 cudaError_t copy_strided(const void* source, ElementType source_type, void* destination,
                          ElementType destination_type, const StridedLayout& layout, std::int64_t count,
                          cudaStream_t stream) {
-  copy_strided_kernel<<<blocks_for(count), kThreads, 0, stream>>>(source, source_type, destination,
-                                                                  destination_type, layout, count);
+  PRIMER_LAUNCH(copy_strided_kernel, blocks_for(count), kThreads, 0, stream, source, source_type, destination,
+                destination_type, layout, count);
   return cudaGetLastError();
 }
 
 cudaError_t fill(void* destination, ElementType type, std::int64_t count, double value, cudaStream_t stream) {
-  fill_kernel<<<blocks_for(count), kThreads, 0, stream>>>(destination, type, count, value);
+  PRIMER_LAUNCH(fill_kernel, blocks_for(count), kThreads, 0, stream, destination, type, count, value);
   return cudaGetLastError();
 }
 

@@ -5,6 +5,7 @@
 
 #include "common.cuh"
 #include "device_fault.cuh"
+#include "launch.cuh"
 
 namespace primer::kernels {
 

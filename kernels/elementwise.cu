@@ -34,23 +34,23 @@ __global__ void multiply_kernel(const float* a, const float* b, float* out, std:
 
 cudaError_t add_scaled(const float* a, float alpha, const float* b, float beta, float* out,
                        std::int64_t count, cudaStream_t stream) {
-  add_scaled_kernel<<<blocks_for(count), kThreads, 0, stream>>>(a, alpha, b, beta, out, count);
+  PRIMER_LAUNCH(add_scaled_kernel, blocks_for(count), kThreads, 0, stream, a, alpha, b, beta, out, count);
   return cudaGetLastError();
 }
 
 cudaError_t scale(const float* x, float factor, float* out, std::int64_t count, cudaStream_t stream) {
-  scale_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, factor, out, count);
+  PRIMER_LAUNCH(scale_kernel, blocks_for(count), kThreads, 0, stream, x, factor, out, count);
   return cudaGetLastError();
 }
 
 cudaError_t scale_by(const float* x, const float* factor, float* out, std::int64_t count,
                      cudaStream_t stream) {
-  scale_by_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, factor, out, count);
+  PRIMER_LAUNCH(scale_by_kernel, blocks_for(count), kThreads, 0, stream, x, factor, out, count);
   return cudaGetLastError();
 }
 
 cudaError_t multiply(const float* a, const float* b, float* out, std::int64_t count, cudaStream_t stream) {
-  multiply_kernel<<<blocks_for(count), kThreads, 0, stream>>>(a, b, out, count);
+  PRIMER_LAUNCH(multiply_kernel, blocks_for(count), kThreads, 0, stream, a, b, out, count);
   return cudaGetLastError();
 }
 

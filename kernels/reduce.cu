@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "column_sums.cuh"
 #include "device_support.cuh"
 #include "reduce.cuh"
@@ -35,8 +37,10 @@ __global__ void finish_sum_kernel(const double* partials, int count, Out* out) {
 template <class Out>
 cudaError_t sum_into(const float* x, std::int64_t count, bool squares, double* scratch, Out* out,
                      cudaStream_t stream) {
-  partial_sums_kernel<<<kReduceBlocks, kThreads, 0, stream>>>(x, count, squares, scratch);
-  finish_sum_kernel<<<1, 32, 0, stream>>>(scratch, kReduceBlocks, out);
+  // A small array takes as many blocks as it fills (a bias of 768 floats: 3, not 256 mostly idle ones).
+  const int blocks = std::min(kReduceBlocks, blocks_for(count));
+  PRIMER_LAUNCH(partial_sums_kernel, blocks, kThreads, 0, stream, x, count, squares, scratch);
+  PRIMER_LAUNCH(finish_sum_kernel<Out>, 1, 32, 0, stream, scratch, blocks, out);
   return cudaGetLastError();
 }
 

@@ -27,24 +27,6 @@ train() {  # RUN_DIRECTORY [--set ...]...   (the config: $config, else the tiny 
     --set checkpoint.directory="$run" --set checkpoint.every=20 --set checkpoint.keep=5 \
     --set eval.every=100000 --set eval.batches=2 --set logging.every=10 --set training.steps=50 "$@"
 }
-# The largest relative difference between the training losses of two runs over steps FIRST..LAST.
-loss_difference() {  # RUN_A RUN_B FIRST LAST
-  /usr/bin/python3 - "$@" <<'PYTHON'
-import json, sys
-def losses(run):
-    return {r["step"]: r["loss"] for r in map(json.loads, open(run + "/metrics.jsonl")) if "loss" in r}
-a, b = losses(sys.argv[1]), losses(sys.argv[2])
-steps = range(int(sys.argv[3]), int(sys.argv[4]) + 1)
-missing = [s for s in steps if s not in a or s not in b]
-if missing:
-    sys.exit(f"steps {missing[:5]} missing from a run's metrics")
-print(max(abs(a[s] - b[s]) / abs(b[s]) for s in steps))
-PYTHON
-}
-within() {  # VALUE LIMIT
-  /usr/bin/python3 -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)"
-}
-
 case $mode in
   equal)
     # The tiny config with Adafactor in place of AdamW (whose keys Adafactor does not take).

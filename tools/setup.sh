@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev zlib1g-dev
   python3-torch python3-numpy python3-sentencepiece libopenblas0-openmp
   gnuplot-nox clang-format
+  libboost-context-dev
 )
 
 missing=()

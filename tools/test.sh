@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what is missing, builds with CUDA when nvcc exists, runs every
-# test, then builds the unit tests again without CUDA under AddressSanitizer + UBSan and runs them there.
+# test, then builds everything again under AddressSanitizer + UBSan with the CUDA code in the interpret
+# mode (an emulated device on the CPU) and runs every test there, the CUDA ones included.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
@@ -12,9 +13,12 @@ cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$repo/build" -j"$jobs"
 ctest --test-dir "$repo/build" --output-on-failure -j"$jobs"
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, PRIMER_CUDA=OFF =="
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, CUDA in the interpret mode =="
+# The same tests again, the CUDA ones included: the .cu kernels, cuBLASLt and NCCL run over the emulated
+# device (docs/cuda_interpret.md), under the sanitizers, the sm_90 and sm_80 device profiles and two
+# thread orders; a kernel that no test launched fails launch_census_every_kernel_launched.
 cmake -S "$repo" -B "$repo/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRIMER_SANITIZE=ON \
-  -DPRIMER_CUDA=OFF -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
+  -DPRIMER_CUDA_INTERPRET=ON -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$repo/build-sanitize" -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$repo/build-sanitize" --output-on-failure -j"$jobs"

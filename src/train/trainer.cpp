@@ -108,6 +108,9 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
     const CudaInfo cuda = cuda_info();
     PRIMER_CHECK(cuda.device_count > 0, "{}: training.device: cuda: {}", config_.source,
                  cuda.compiled ? "no GPU is visible (" + cuda.error + ")" : "this build has no CUDA backend");
+    log().info(
+        "device: {}{}", cuda.device_name,
+        cuda.interpreted ? " (the CUDA interpret mode: emulated on the CPU, slow, and no GPU's speed)" : "");
   }
   PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,

@@ -8,6 +8,7 @@ namespace primer {
 
 struct CudaInfo {
   bool compiled = false;
+  bool interpreted = false;  // the interpret mode: an emulated device on the CPU, not a GPU
   int device_count = 0;
   std::string device_name;  // GPU 0, when there is one
   std::string error;        // why device_count is 0, when the runtime said

@@ -17,6 +17,9 @@ namespace primer {
 CudaInfo cuda_info() {
   CudaInfo info;
   info.compiled = true;
+#ifdef PRIMER_CUDA_INTERPRET
+  info.interpreted = true;
+#endif
   const cudaError_t status = cudaGetDeviceCount(&info.device_count);
   if (status != cudaSuccess) {
     info.device_count = 0;

@@ -1,5 +1,7 @@
 #include "backend/cuda/device_allocator.h"
 
+#include <sanitizer/asan_interface.h>
+
 #include "backend/cuda/cuda_check.h"
 
 namespace primer::cuda {
@@ -9,6 +11,27 @@ namespace {
 std::size_t rounded(std::size_t nbytes) {
   constexpr std::size_t granule = 512;
   return (std::max<std::size_t>(nbytes, 1) + granule - 1) / granule * granule;
+}
+
+// In the CUDA interpret mode device memory is host memory, so under AddressSanitizer a block's bytes past
+// what was asked for (the rounding above) are poisoned, and so is a cached block: a kernel that reads past
+// its tensor, or a tensor after it is freed, is then reported instead of hidden by the cache. (On a GPU
+// the host never touches these addresses, and this does nothing.)
+void mark_in_use(void* pointer, std::size_t nbytes, std::size_t size) {
+#ifdef PRIMER_CUDA_INTERPRET
+  ASAN_UNPOISON_MEMORY_REGION(pointer, nbytes);
+  ASAN_POISON_MEMORY_REGION(static_cast<char*>(pointer) + nbytes, size - nbytes);
+#else
+  (void)pointer, (void)nbytes, (void)size;
+#endif
+}
+
+void mark_cached(void* pointer, std::size_t size) {
+#ifdef PRIMER_CUDA_INTERPRET
+  ASAN_POISON_MEMORY_REGION(pointer, size);
+#else
+  (void)pointer, (void)size;
+#endif
 }
 
 }  // namespace
@@ -38,12 +61,14 @@ void* DeviceAllocator::allocate(std::size_t nbytes, Device device) {
   }
   stats_.allocated += size;
   stats_.peak_allocated = std::max(stats_.peak_allocated, stats_.allocated);
+  mark_in_use(pointer, nbytes, size);
   return pointer;
 }
 
 void DeviceAllocator::deallocate(void* pointer, std::size_t nbytes, Device) {
   const std::size_t size = rounded(nbytes);
   std::lock_guard lock(mutex_);
+  mark_cached(pointer, size);
   cached_.emplace(size, pointer);
   stats_.allocated -= size;
 }

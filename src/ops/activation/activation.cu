@@ -42,8 +42,8 @@ __global__ void swiglu_backward_kernel(const float* gate, const float* up, const
 cudaError_t activation_forward(Activation kind, const float* x, float* y, std::int64_t count,
                                cudaStream_t stream) {
   const bool known = ops::dispatch_activation(kind, [&](auto activation) {
-    activation_forward_kernel<decltype(activation)::value>
-        <<<blocks_for(count), kThreads, 0, stream>>>(x, y, count);
+    PRIMER_LAUNCH(activation_forward_kernel<decltype(activation)::value>, blocks_for(count), kThreads, 0,
+                  stream, x, y, count);
   });
   return known ? cudaGetLastError() : cudaErrorInvalidValue;
 }
@@ -51,22 +51,22 @@ cudaError_t activation_forward(Activation kind, const float* x, float* y, std::i
 cudaError_t activation_backward(Activation kind, const float* x, const float* grad_y, float* grad_x,
                                 std::int64_t count, cudaStream_t stream) {
   const bool known = ops::dispatch_activation(kind, [&](auto activation) {
-    activation_backward_kernel<decltype(activation)::value>
-        <<<blocks_for(count), kThreads, 0, stream>>>(x, grad_y, grad_x, count);
+    PRIMER_LAUNCH(activation_backward_kernel<decltype(activation)::value>, blocks_for(count), kThreads, 0,
+                  stream, x, grad_y, grad_x, count);
   });
   return known ? cudaGetLastError() : cudaErrorInvalidValue;
 }
 
 cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
                            cudaStream_t stream) {
-  swiglu_forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(gate, up, y, count);
+  PRIMER_LAUNCH(swiglu_forward_kernel, blocks_for(count), kThreads, 0, stream, gate, up, y, count);
   return cudaGetLastError();
 }
 
 cudaError_t swiglu_backward(const float* gate, const float* up, const float* grad_y, float* grad_gate,
                             float* grad_up, std::int64_t count, cudaStream_t stream) {
-  swiglu_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(gate, up, grad_y, grad_gate, grad_up,
-                                                                     count);
+  PRIMER_LAUNCH(swiglu_backward_kernel, blocks_for(count), kThreads, 0, stream, gate, up, grad_y, grad_gate,
+                grad_up, count);
   return cudaGetLastError();
 }
 

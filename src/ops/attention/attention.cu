@@ -143,8 +143,8 @@ cudaError_t attention_forward(const float* q, const float* k, const float* v, co
   if (shape.head_dim > 32 * kMaxPerLane) return cudaErrorInvalidValue;
   const std::int64_t rows = shape.batch * shape.heads * shape.q_time;
   if (rows == 0) return cudaSuccess;
-  forward_kernel<<<blocks_for_rows(rows), 32 * kWarpsPerBlock, 0, stream>>>(q, k, v, bias, scale, shape, out,
-                                                                            lse);
+  PRIMER_LAUNCH(forward_kernel, blocks_for_rows(rows), 32 * kWarpsPerBlock, 0, stream, q, k, v, bias, scale,
+                shape, out, lse);
   return cudaGetLastError();
 }
 
@@ -156,10 +156,10 @@ cudaError_t attention_backward(const float* grad_out, const float* q, const floa
   const std::int64_t query_rows = shape.batch * shape.heads * shape.q_time;
   const std::int64_t key_rows = shape.batch * shape.heads * shape.k_time;
   if (query_rows == 0) return cudaSuccess;
-  query_kernel<<<blocks_for_rows(query_rows), 32 * kWarpsPerBlock, 0, stream>>>(
-      grad_out, q, k, v, bias, scale, out, lse, shape, delta, grad_q, grad_bias);
-  key_value_kernel<<<blocks_for_rows(key_rows), 32 * kWarpsPerBlock, 0, stream>>>(
-      grad_out, q, k, v, bias, scale, lse, delta, shape, grad_k, grad_v);
+  PRIMER_LAUNCH(query_kernel, blocks_for_rows(query_rows), 32 * kWarpsPerBlock, 0, stream, grad_out, q, k, v,
+                bias, scale, out, lse, shape, delta, grad_q, grad_bias);
+  PRIMER_LAUNCH(key_value_kernel, blocks_for_rows(key_rows), 32 * kWarpsPerBlock, 0, stream, grad_out, q, k,
+                v, bias, scale, lse, delta, shape, grad_k, grad_v);
   return cudaGetLastError();
 }
 

@@ -6,6 +6,8 @@
 // attention_*: f32 throughout, one warp per query row (or key row in the key/value gradient): exact, and
 // slow. flash_attention_* (flash_attention.cu): the same contract on tensor cores, with bf16 products and
 // f32 softmax and accumulators, for head_dim 32, 64 or 128 and 16-byte aligned q, k, v, out, grad_out.
+#include <cstddef>
+
 #include "common.cuh"
 
 namespace primer::kernels {
@@ -23,7 +25,10 @@ cudaError_t attention_backward(const float* grad_out, const float* q, const floa
                                const AttentionShape& shape, float* delta, float* grad_q, float* grad_k,
                                float* grad_v, float* grad_bias, cudaStream_t stream);
 
-bool flash_attention_supports(const AttentionShape& shape);
+// The dynamic shared memory the tensor-core kernels of one direction need at this head size (the larger of
+// the two backward kernels'), or 0 when they do not take it. It must fit the device's opt-in limit: at head
+// size 128 the backward needs 176 KiB, more than an A100 (sm_80) allows; at 64, more than sm_86/89.
+std::size_t flash_attention_shared_bytes(const AttentionShape& shape, bool backward);
 cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, const float* bias,
                                     float scale, const AttentionShape& shape, float* out, float* lse,
                                     cudaStream_t stream);

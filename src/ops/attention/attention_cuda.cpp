@@ -13,11 +13,25 @@ kernels::AttentionShape attention_shape(const Tensor& q, const Tensor& k, const 
   return {q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
 }
 
-// Under bf16 products the tensor-core kernels run when they take the head size and the rows can be read
-// as float4 (a tensor that starts inside an allocation, a view, may not be 16-byte aligned).
-bool on_tensor_cores(DType precision, const kernels::AttentionShape& shape,
+// The most dynamic shared memory one block may opt in to on the current device.
+std::size_t device_shared_memory_limit() {
+  static const std::size_t limit = [] {
+    int device = 0, bytes = 0;
+    PRIMER_CUDA_CHECK(cudaGetDevice(&device));
+    PRIMER_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    return static_cast<std::size_t>(bytes);
+  }();
+  return limit;
+}
+
+// Under bf16 products the tensor-core kernels run when they take the head size, their shared memory fits
+// the device, and the rows can be read as float4 (a tensor that starts inside an allocation, a view, may
+// not be 16-byte aligned). Otherwise the exact f32 kernels run, which take the same lse.
+bool on_tensor_cores(DType precision, const kernels::AttentionShape& shape, bool backward,
                      std::initializer_list<const Tensor*> rows) {
-  if (precision != DType::bf16 || !kernels::flash_attention_supports(shape)) return false;
+  if (precision != DType::bf16) return false;
+  const std::size_t shared_bytes = kernels::flash_attention_shared_bytes(shape, backward);
+  if (shared_bytes == 0 || shared_bytes > device_shared_memory_limit()) return false;
   for (const Tensor* tensor : rows) {
     if (reinterpret_cast<std::uintptr_t>(tensor->data_ptr()) % 16 != 0) return false;
   }
@@ -30,8 +44,9 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
                        DType precision, const Tensor& out, const Tensor& lse) {
   const char* op = "attention";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
-  const auto launch = on_tensor_cores(precision, shape, {&q, &k, &v, &out}) ? kernels::flash_attention_forward
-                                                                            : kernels::attention_forward;
+  const auto launch = on_tensor_cores(precision, shape, false, {&q, &k, &v, &out})
+                          ? kernels::flash_attention_forward
+                          : kernels::attention_forward;
   PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"), f32_or_null(bias, op, "bias"),
                            static_cast<float>(scale), shape, f32(out, op, "out"), f32(lse, op, "lse"),
                            stream()));
@@ -44,7 +59,7 @@ void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k
   const char* op = "attention backward";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
   const auto launch =
-      on_tensor_cores(precision, shape, {&grad_out, &q, &k, &v, &out, &grad_q, &grad_k, &grad_v})
+      on_tensor_cores(precision, shape, true, {&grad_out, &q, &k, &v, &out, &grad_q, &grad_k, &grad_v})
           ? kernels::flash_attention_backward
           : kernels::attention_backward;
   const Tensor delta = cuda_backend().scratch(shape.batch * shape.heads * shape.q_time, DType::f32);

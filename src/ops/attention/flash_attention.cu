@@ -8,6 +8,7 @@
 // (no atomics: deterministic); the bias gradient is summed over the batch with atomics as before.
 #include <mma.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "device_support.cuh"
@@ -104,7 +105,7 @@ template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     forward_kernel(const float* q, const float* k, const float* v, const float* bias, float scale,
                    AttentionShape s, float* out, float* lse) {
-  extern __shared__ __align__(128) unsigned char shared[];
+  PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* q_tile = reinterpret_cast<bf16*>(shared);
   bf16* k_tile = q_tile + kTile * D;
   bf16* v_tile = k_tile + kTile * D;
@@ -208,7 +209,7 @@ __global__ void __launch_bounds__(kBlockThreads)
     query_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
                           const float* bias, float scale, const float* out, const float* lse,
                           AttentionShape s, float* delta, float* grad_q) {
-  extern __shared__ __align__(128) unsigned char shared[];
+  PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* q_tile = reinterpret_cast<bf16*>(shared);
   bf16* do_tile = q_tile + kTile * D;
   bf16* k_tile = do_tile + kTile * D;
@@ -261,7 +262,7 @@ __global__ void __launch_bounds__(kBlockThreads)
     key_value_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
                               const float* bias, float scale, const float* lse, const float* delta,
                               AttentionShape s, float* grad_k, float* grad_v, float* grad_bias) {
-  extern __shared__ __align__(128) unsigned char shared[];
+  PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* k_tile = reinterpret_cast<bf16*>(shared);
   bf16* v_tile = k_tile + kTile * D;
   bf16* q_tile = v_tile + kTile * D;
@@ -340,8 +341,8 @@ cudaError_t forward(const float* q, const float* k, const float* v, const float*
                     const AttentionShape& s, float* out, float* lse, cudaStream_t stream) {
   static const cudaError_t allowed = allow_shared_bytes(forward_kernel<D>, forward_shared_bytes<D>());
   if (allowed != cudaSuccess) return allowed;
-  forward_kernel<D><<<grid_for(s.q_time, s), kBlockThreads, forward_shared_bytes<D>(), stream>>>(
-      q, k, v, bias, scale, s, out, lse);
+  PRIMER_LAUNCH(forward_kernel<D>, grid_for(s.q_time, s), kBlockThreads, forward_shared_bytes<D>(), stream, q,
+                k, v, bias, scale, s, out, lse);
   return cudaGetLastError();
 }
 
@@ -355,19 +356,33 @@ cudaError_t backward(const float* grad_out, const float* q, const float* k, cons
       allow_shared_bytes(key_value_gradient_kernel<D>, key_value_gradient_shared_bytes<D>());
   if (allowed_query != cudaSuccess) return allowed_query;
   if (allowed_key_value != cudaSuccess) return allowed_key_value;
-  query_gradient_kernel<D>
-      <<<grid_for(s.q_time, s), kBlockThreads, query_gradient_shared_bytes<D>(), stream>>>(
-          grad_out, q, k, v, bias, scale, out, lse, s, delta, grad_q);
-  key_value_gradient_kernel<D>
-      <<<grid_for(s.k_time, s), kBlockThreads, key_value_gradient_shared_bytes<D>(), stream>>>(
-          grad_out, q, k, v, bias, scale, lse, delta, s, grad_k, grad_v, grad_bias);
+  PRIMER_LAUNCH(query_gradient_kernel<D>, grid_for(s.q_time, s), kBlockThreads,
+                query_gradient_shared_bytes<D>(), stream, grad_out, q, k, v, bias, scale, out, lse, s, delta,
+                grad_q);
+  PRIMER_LAUNCH(key_value_gradient_kernel<D>, grid_for(s.k_time, s), kBlockThreads,
+                key_value_gradient_shared_bytes<D>(), stream, grad_out, q, k, v, bias, scale, lse, delta, s,
+                grad_k, grad_v, grad_bias);
   return cudaGetLastError();
 }
 
 }  // namespace
 
-bool flash_attention_supports(const AttentionShape& shape) {
-  return shape.head_dim == 32 || shape.head_dim == 64 || shape.head_dim == 128;
+std::size_t flash_attention_shared_bytes(const AttentionShape& shape, bool backward) {
+  const auto bytes = [backward](auto forward_bytes, auto query_bytes, auto key_value_bytes) {
+    return backward ? std::max(query_bytes, key_value_bytes) : forward_bytes;
+  };
+  switch (shape.head_dim) {
+    case 32:
+      return bytes(forward_shared_bytes<32>(), query_gradient_shared_bytes<32>(),
+                   key_value_gradient_shared_bytes<32>());
+    case 64:
+      return bytes(forward_shared_bytes<64>(), query_gradient_shared_bytes<64>(),
+                   key_value_gradient_shared_bytes<64>());
+    case 128:
+      return bytes(forward_shared_bytes<128>(), query_gradient_shared_bytes<128>(),
+                   key_value_gradient_shared_bytes<128>());
+    default: return 0;
+  }
 }
 
 cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, const float* bias,

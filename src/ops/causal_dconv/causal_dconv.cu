@@ -48,7 +48,7 @@ struct TapTerms {
 cudaError_t causal_dconv_forward(const float* x, const float* weight, std::int64_t batch, std::int64_t time,
                                  std::int64_t channels, float* y, cudaStream_t stream) {
   const std::int64_t count = batch * time * channels;
-  forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(x, weight, time, channels, count, y);
+  PRIMER_LAUNCH(forward_kernel, blocks_for(count), kThreads, 0, stream, x, weight, time, channels, count, y);
   return cudaGetLastError();
 }
 
@@ -60,7 +60,8 @@ cudaError_t causal_dconv_backward(const float* grad_y, const float* x, const flo
                                   std::int64_t batch, std::int64_t time, std::int64_t channels,
                                   float* scratch, float* grad_x, float* grad_weight, cudaStream_t stream) {
   const std::int64_t count = batch * time * channels;
-  input_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad_y, weight, time, channels, count, grad_x);
+  PRIMER_LAUNCH(input_kernel, blocks_for(count), kThreads, 0, stream, grad_y, weight, time, channels, count,
+                grad_x);
   const cudaError_t launched = cudaGetLastError();
   if (launched != cudaSuccess) return launched;
   return column_sums<3>(TapTerms{grad_y, x, time, channels}, batch * time, channels, scratch,

@@ -92,10 +92,10 @@ cudaError_t cross_entropy_forward(const float* logits, const std::int32_t* targe
                                   std::int64_t vocab, float z_loss, float* loss_terms, float* lse,
                                   float* loss, DeviceFault* fault, cudaStream_t stream) {
   if (rows > 0) {
-    forward_rows_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(logits, targets, vocab, z_loss,
-                                                                              loss_terms, lse, fault);
+    PRIMER_LAUNCH(forward_rows_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, logits, targets,
+                  vocab, z_loss, loss_terms, lse, fault);
   }
-  mean_kernel<<<1, kSumThreads, 0, stream>>>(loss_terms, targets, rows, vocab, loss);
+  PRIMER_LAUNCH(mean_kernel, 1, kSumThreads, 0, stream, loss_terms, targets, rows, vocab, loss);
   return cudaGetLastError();
 }
 
@@ -103,9 +103,9 @@ cudaError_t cross_entropy_backward(const float* grad_loss, const float* logits, 
                                    const float* lse, std::int64_t rows, std::int64_t vocab, float z_loss,
                                    std::int64_t* counted_scratch, float* grad_logits, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  count_kernel<<<1, kSumThreads, 0, stream>>>(targets, rows, vocab, counted_scratch);
-  backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-      grad_loss, logits, targets, lse, vocab, z_loss, counted_scratch, grad_logits);
+  PRIMER_LAUNCH(count_kernel, 1, kSumThreads, 0, stream, targets, rows, vocab, counted_scratch);
+  PRIMER_LAUNCH(backward_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, grad_loss, logits, targets,
+                lse, vocab, z_loss, counted_scratch, grad_logits);
   return cudaGetLastError();
 }
 

@@ -37,16 +37,16 @@ __global__ void embedding_backward_kernel(const float* grad_out, const std::int3
 cudaError_t embedding_forward(const float* table, std::int64_t rows, std::int64_t width,
                               const std::int32_t* ids, std::int64_t count, float* out, DeviceFault* fault,
                               cudaStream_t stream) {
-  embedding_forward_kernel<<<blocks_for(count * width), kThreads, 0, stream>>>(table, rows, width, ids, count,
-                                                                               out, fault);
+  PRIMER_LAUNCH(embedding_forward_kernel, blocks_for(count * width), kThreads, 0, stream, table, rows, width,
+                ids, count, out, fault);
   return cudaGetLastError();
 }
 
 cudaError_t embedding_backward(const float* grad_out, const std::int32_t* ids, std::int64_t count,
                                std::int64_t rows, std::int64_t width, float* grad_table, DeviceFault* fault,
                                cudaStream_t stream) {
-  embedding_backward_kernel<<<blocks_for(count * width), kThreads, 0, stream>>>(grad_out, ids, count, rows,
-                                                                                width, grad_table, fault);
+  PRIMER_LAUNCH(embedding_backward_kernel, blocks_for(count * width), kThreads, 0, stream, grad_out, ids,
+                count, rows, width, grad_table, fault);
   return cudaGetLastError();
 }
 

@@ -68,8 +68,8 @@ struct ParameterTerms {
 cudaError_t norm_forward(const float* x, const float* gamma, const float* beta, float eps, std::int64_t rows,
                          std::int64_t width, float* y, float* mean, float* rstd, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  norm_forward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(x, gamma, beta, eps, width, y,
-                                                                            mean, rstd);
+  PRIMER_LAUNCH(norm_forward_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, x, gamma, beta, eps,
+                width, y, mean, rstd);
   return cudaGetLastError();
 }
 
@@ -81,8 +81,8 @@ cudaError_t norm_backward(const float* grad_y, const float* x, const float* gamm
                           const float* rstd, std::int64_t rows, std::int64_t width, float* scratch,
                           float* grad_x, float* grad_gamma, float* grad_beta, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  norm_backward_input_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(grad_y, x, gamma, mean,
-                                                                                   rstd, width, grad_x);
+  PRIMER_LAUNCH(norm_backward_input_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, grad_y, x,
+                gamma, mean, rstd, width, grad_x);
   const cudaError_t launched = cudaGetLastError();
   if (launched != cudaSuccess) return launched;
   return column_sums<2>(ParameterTerms{grad_y, x, mean, rstd, width}, rows, width, scratch,

@@ -28,8 +28,8 @@ cudaError_t residual_rms_norm_forward(const float* x, const float* residual, con
                                       std::int64_t rows, std::int64_t width, float* sum, float* y,
                                       float* rstd, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  residual_rms_norm_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(x, residual, gamma, eps,
-                                                                                 width, sum, y, rstd);
+  PRIMER_LAUNCH(residual_rms_norm_kernel, static_cast<unsigned>(rows), kThreads, 0, stream, x, residual,
+                gamma, eps, width, sum, y, rstd);
   return cudaGetLastError();
 }
 

@@ -27,8 +27,8 @@ cudaError_t rotary(const float* x, std::int64_t batch, std::int64_t time, std::i
                    std::int64_t dim, std::int64_t position_offset, double base, bool inverse, float* out,
                    cudaStream_t stream) {
   const std::int64_t half = dim / 2, pairs = batch * time * heads * half;
-  rotary_kernel<<<blocks_for(pairs), kThreads, 0, stream>>>(x, time, heads, half, position_offset, base,
-                                                            inverse, pairs, out);
+  PRIMER_LAUNCH(rotary_kernel, blocks_for(pairs), kThreads, 0, stream, x, time, heads, half, position_offset,
+                base, inverse, pairs, out);
   return cudaGetLastError();
 }
 

@@ -77,22 +77,22 @@ cudaError_t adafactor_update(float* param, const float* grad, float* row_state, 
   const std::int64_t count = rows * columns;
   double* results = scratch + reduce_scratch_size();  // [0] row mean, [1] update squares, [2] param squares
   if (row_state != nullptr) {
-    adafactor_rows_kernel<<<blocks_for(rows), kThreads, 0, stream>>>(grad, rows, columns, step.decay,
-                                                                     step.epsilon1, row_state);
-    adafactor_columns_kernel<<<blocks_for(columns), kThreads, 0, stream>>>(grad, rows, columns, step.decay,
-                                                                           step.epsilon1, column_state);
-    row_mean_kernel<<<1, 32, 0, stream>>>(row_state, rows, results);
-    factored_update_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad, row_state, column_state, results,
-                                                                       rows, columns, update);
+    PRIMER_LAUNCH(adafactor_rows_kernel, blocks_for(rows), kThreads, 0, stream, grad, rows, columns,
+                  step.decay, step.epsilon1, row_state);
+    PRIMER_LAUNCH(adafactor_columns_kernel, blocks_for(columns), kThreads, 0, stream, grad, rows, columns,
+                  step.decay, step.epsilon1, column_state);
+    PRIMER_LAUNCH(row_mean_kernel, 1, 32, 0, stream, row_state, rows, results);
+    PRIMER_LAUNCH(factored_update_kernel, blocks_for(count), kThreads, 0, stream, grad, row_state,
+                  column_state, results, rows, columns, update);
   } else {
-    vector_update_kernel<<<blocks_for(count), kThreads, 0, stream>>>(grad, count, step.decay, step.epsilon1,
-                                                                     second_moment, update);
+    PRIMER_LAUNCH(vector_update_kernel, blocks_for(count), kThreads, 0, stream, grad, count, step.decay,
+                  step.epsilon1, second_moment, update);
   }
   cudaError_t status = sum(update, count, true, scratch, results + 1, stream);
   if (status == cudaSuccess) status = sum(param, count, true, scratch, results + 2, stream);
   if (status != cudaSuccess) return status;
-  apply_kernel<<<blocks_for(count), kThreads, 0, stream>>>(param, update, count, results + 1, results + 2,
-                                                           step);
+  PRIMER_LAUNCH(apply_kernel, blocks_for(count), kThreads, 0, stream, param, update, count, results + 1,
+                results + 2, step);
   return cudaGetLastError();
 }
 

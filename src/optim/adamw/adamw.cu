@@ -15,7 +15,7 @@ __global__ void adamw_kernel(float* param, const float* grad, float* m, float* v
 
 cudaError_t adamw_update(float* param, const float* grad, float* m, float* v, std::int64_t count,
                          const optim::AdamWConstants<float>& constants, cudaStream_t stream) {
-  adamw_kernel<<<blocks_for(count), kThreads, 0, stream>>>(param, grad, m, v, count, constants);
+  PRIMER_LAUNCH(adamw_kernel, blocks_for(count), kThreads, 0, stream, param, grad, m, v, count, constants);
   return cudaGetLastError();
 }
 
