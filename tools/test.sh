@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what is missing, builds with CUDA when nvcc exists, runs every
 # test, then builds everything again under AddressSanitizer + UBSan with the CUDA code in the interpret
-# mode (an emulated device on the CPU) and runs every test there, the CUDA ones included.
+# mode (an emulated device on the CPU) and runs every test there, the CUDA ones included; last, the
+# interpret mode's race checker under ThreadSanitizer.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
@@ -22,3 +23,12 @@ cmake -S "$repo" -B "$repo/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DP
 cmake --build "$repo/build-sanitize" -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$repo/build-sanitize" --output-on-failure -j"$jobs"
+
+echo "== ThreadSanitizer build of the interpret mode's tests: the race checker =="
+# Every emulated thread a TSan fiber, ordered only by barriers and warp steps: a planted shared-memory race
+# must be reported, and the kernels that share memory between threads must run without one.
+cmake -S "$repo" -B "$repo/build-racecheck" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRIMER_SANITIZE_THREAD=ON \
+  -DPRIMER_CUDA_INTERPRET=ON -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$repo/build-racecheck" -j"$jobs" --target primer-interpret-tests
+# The tests count the reports themselves (the planted race makes some on purpose).
+TSAN_OPTIONS=exitcode=0 "$repo/build-racecheck/bin/primer-interpret-tests" --gtest_filter='RaceCheck.*'

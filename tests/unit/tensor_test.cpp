@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "counting_allocator.h"
+#include "primer/backend/cuda_info.h"
 #include "primer/tensor/allocator.h"
 #include "primer/tensor/random.h"
 #include "primer/tensor/tensor.h"
@@ -92,7 +93,9 @@ TEST(Tensor, ErrorsNameTheShapes) {
   EXPECT_THROW((void)t.slice(1, 2, 4), Error);
   EXPECT_THROW((void)t.data<double>(), Error);
   EXPECT_THROW(t.copy_from(Tensor::empty({3, 2}, DType::f32)), Error);
-  EXPECT_THROW((void)Tensor::empty({2, 3}, DType::f32, Device::cuda()).numel(), Error);
+  if (cuda_info().device_count == 0) {
+    EXPECT_THROW((void)Tensor::empty({2, 3}, DType::f32, Device::cuda()).numel(), Error);
+  }
 }
 
 TEST(Allocator, IsPluggableAndStorageIsReferenceCounted) {

@@ -1,8 +1,9 @@
 #include "backend/cuda/device_allocator.h"
 
-#include <sanitizer/asan_interface.h>
-
 #include "backend/cuda/cuda_check.h"
+#ifdef PRIMER_CUDA_INTERPRET
+#include "primer_interpret/allocation_checks.h"
+#endif
 
 namespace primer::cuda {
 namespace {
@@ -13,14 +14,11 @@ std::size_t rounded(std::size_t nbytes) {
   return (std::max<std::size_t>(nbytes, 1) + granule - 1) / granule * granule;
 }
 
-// In the CUDA interpret mode device memory is host memory, so under AddressSanitizer a block's bytes past
-// what was asked for (the rounding above) are poisoned, and so is a cached block: a kernel that reads past
-// its tensor, or a tensor after it is freed, is then reported instead of hidden by the cache. (On a GPU
-// the host never touches these addresses, and this does nothing.)
+// In the CUDA interpret mode device memory is host memory, and the emulator checks what is done with a
+// cached block (primer_interpret/allocation_checks.h). On a GPU the host never touches it.
 void mark_in_use(void* pointer, std::size_t nbytes, std::size_t size) {
 #ifdef PRIMER_CUDA_INTERPRET
-  ASAN_UNPOISON_MEMORY_REGION(pointer, nbytes);
-  ASAN_POISON_MEMORY_REGION(static_cast<char*>(pointer) + nbytes, size - nbytes);
+  interpret::block_in_use(pointer, nbytes, size);
 #else
   (void)pointer, (void)nbytes, (void)size;
 #endif
@@ -28,7 +26,7 @@ void mark_in_use(void* pointer, std::size_t nbytes, std::size_t size) {
 
 void mark_cached(void* pointer, std::size_t size) {
 #ifdef PRIMER_CUDA_INTERPRET
-  ASAN_POISON_MEMORY_REGION(pointer, size);
+  interpret::block_cached(pointer, size);
 #else
   (void)pointer, (void)size;
 #endif

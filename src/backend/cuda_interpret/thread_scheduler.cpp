@@ -25,6 +25,7 @@
 #include "device_profile.h"
 #include "options.h"
 #include "primer_interpret/execution.h"
+#include "race_check.h"
 #include "runtime_state.h"
 #include "stream_queue.h"
 
@@ -145,7 +146,14 @@ struct Thread {
   std::exception_ptr failure;
   bool started = false;
   bool direct = false;  // runs on the scheduler's own stack (see Block::run)
+  // The race checker orders a block after the one before it (they reuse one static shared memory, which
+  // on a GPU each block has for itself): a thread acquires the previous block's token, releases its own.
+  const void* previous_block_token = nullptr;
+  const void* block_token = nullptr;
 };
+
+// What orders a launch's threads after the host's work before it, and the host's work after it after them.
+char launch_token, grid_done_token;
 
 // A fiber that runs one emulated thread after another: kept for the next block and the next launch, so a
 // thread costs a fiber switch, not a fiber.
@@ -158,6 +166,10 @@ struct Worker {
   const std::function<void()>* body = nullptr;
   StackBounds own;
   StackBounds scheduler_stack;
+  void* scheduler_race_context = nullptr;
+  // The worker's ThreadSanitizer context, one per worker: the threads it runs one after another are in
+  // consecutive blocks, which the race checker orders anyway (Thread::block_token).
+  void* race_context = nullptr;
 
   // From the scheduler's stack into this worker, until it waits or finishes its thread.
   void enter() {
@@ -173,6 +185,7 @@ struct Worker {
 
   // From this worker back to the scheduler, until the scheduler enters it again.
   void leave() {
+    race_check::switching_to(scheduler_race_context);
 #if defined(__SANITIZE_ADDRESS__)
     void* fake_stack = nullptr;
     __sanitizer_start_switch_fiber(&fake_stack, scheduler_stack.bottom, scheduler_stack.size);
@@ -181,6 +194,36 @@ struct Worker {
 #else
     scheduler = std::move(scheduler).resume();
 #endif
+  }
+
+  // Makes the fiber: it runs the thread it is given, then waits for the next.
+  void start() {
+    race_context = race_check::new_context();
+    fiber = context::fiber(std::allocator_arg, PooledStack{&own}, [this](context::fiber&& caller) {
+      arrived();
+      scheduler = std::move(caller);
+      for (;;) {
+        run_thread();
+        leave();
+      }
+      return std::move(scheduler);
+    });
+  }
+
+  void run_thread() {
+    race_check::acquire(&launch_token);
+    race_check::acquire(thread->previous_block_token);
+    try {
+      (*body)();
+    } catch (const context::detail::forced_unwind&) {
+      throw;
+    } catch (...) {
+      thread->failure = std::current_exception();
+    }
+    race_check::release(&grid_done_token);
+    race_check::release(thread->block_token);
+    const race_check::Unchecked bookkeeping;
+    thread->state = State::exited;
   }
 
   // The first thing the worker does on its own stack.
@@ -197,26 +240,7 @@ class WorkerPool {
   Worker& get(std::size_t index) {
     while (workers_.size() <= index) workers_.push_back(std::make_unique<Worker>());
     Worker& worker = *workers_[index];
-    if (!worker.fiber) {
-      worker.fiber =
-          context::fiber(std::allocator_arg, PooledStack{&worker.own}, [&worker](context::fiber&& scheduler) {
-            worker.arrived();
-            worker.scheduler = std::move(scheduler);
-            for (;;) {
-              Thread& thread = *worker.thread;
-              try {
-                (*worker.body)();
-              } catch (const context::detail::forced_unwind&) {
-                throw;
-              } catch (...) {
-                thread.failure = std::current_exception();
-              }
-              thread.state = State::exited;
-              worker.leave();
-            }
-            return std::move(worker.scheduler);
-          });
-    }
+    if (!worker.fiber) worker.start();
     return worker;
   }
 
@@ -296,7 +320,10 @@ class Block {
 
   // Runs block `index` to its end; the same Block then runs the next one.
   void run(uint3 index) {
+    ++blocks_run_;
     for (Thread& thread : threads_) {
+      thread.previous_block_token = &block_tokens_[(blocks_run_ + 1) % 2];
+      thread.block_token = &block_tokens_[blocks_run_ % 2];
       thread.position.block_idx = index;
       thread.state = State::runnable;
       thread.started = thread.direct = false;
@@ -309,12 +336,17 @@ class Block {
     fibers_started_ = false;
     current_block = this;
     const auto count = static_cast<int>(threads_.size());
+    // The race checker needs every thread in a context of its own: no thread runs on this stack.
+    if (race_check::kEnabled) start_fibers();
     for (int n = 0; n < count && !fibers_started_; ++n) {
       run_direct(threads_[order() == Order::reverse ? count - 1 - n : n]);
     }
     while (live_ > 0) schedule_once();
     current_block = nullptr;
   }
+
+  // An address that stands for warp `warp` of this block (the race checker's synchronisation object).
+  const void* warp_token(unsigned warp) const { return &warp_waiting_[warp]; }
 
   // Counts a thread that starts to wait, so releases need not look at every thread.
   void arrive(const Thread& thread) {
@@ -397,6 +429,8 @@ class Block {
 
   void resume(Thread& thread) {
     set_current(&thread);
+    thread.worker->scheduler_race_context = race_check::current_context();
+    race_check::switching_to(thread.worker->race_context);
     thread.worker->enter();
     set_current(nullptr);
     if (thread.state == State::exited) {
@@ -537,19 +571,29 @@ class Block {
   unsigned live_ = 0;
   unsigned at_barrier_ = 0;             // threads waiting at __syncthreads
   std::vector<unsigned> warp_waiting_;  // per warp, lanes waiting at a warp step
+  unsigned long long blocks_run_ = 0;
+  char block_tokens_[2] = {};
   bool fibers_started_ = false;
 };
 
 void wait(Thread& thread, State state, const char* file, int line) {
-  thread.state = state;
-  thread.file = file;
-  thread.line = line;
-  current_block->arrive(thread);
-  if (thread.direct) {
-    current_block->drive_until_released(thread);
-  } else {
-    thread.worker->leave();
+  // A barrier orders what its threads did before it before what they do after it, for the race checker.
+  const void* barrier = state == State::block_barrier ? static_cast<const void*>(current_block)
+                                                      : current_block->warp_token(thread.position.warp);
+  race_check::release(barrier);
+  {
+    const race_check::Unchecked bookkeeping;
+    thread.state = state;
+    thread.file = file;
+    thread.line = line;
+    current_block->arrive(thread);
+    if (thread.direct) {
+      current_block->drive_until_released(thread);
+    } else {
+      thread.worker->leave();
+    }
   }
+  race_check::acquire(barrier);
 }
 
 std::string launch_problem(const KernelLaunch& launch, const std::vector<PointerArgument>& pointers) {
@@ -586,6 +630,8 @@ void run_grid(const KernelLaunch& launch, const std::function<void()>& thread_bo
       launch.shared_bytes > 0 ? static_cast<unsigned char*>(
                                     ::operator new[](launch.shared_bytes, std::align_val_t{kSharedAlignment}))
                               : nullptr);
+  race_check::release(&launch_token);
+  const race_check::Unchecked scheduling;
   Block block(launch, shared.get(), thread_body);
   for (unsigned long long n = 0; n < blocks; ++n) {
     const unsigned long long linear = order() == Order::reverse ? blocks - 1 - n : n;
@@ -594,6 +640,7 @@ void run_grid(const KernelLaunch& launch, const std::function<void()>& thread_bo
     if (shared) std::memset(shared.get(), 0xff, launch.shared_bytes);
     block.run(index);
   }
+  race_check::acquire(&grid_done_token);
 }
 
 }  // namespace
@@ -615,10 +662,13 @@ void warp_collective(unsigned mask, WarpCombine combine, void* input, void* outp
     device_failure("a warp step at " + std::string(file) + ":" + std::to_string(line) +
                    " by a lane outside its own mask");
   }
-  thread.mask = mask;
-  thread.combine = combine;
-  thread.input = input;
-  thread.output = output;
+  {
+    const race_check::Unchecked bookkeeping;
+    thread.mask = mask;
+    thread.combine = combine;
+    thread.input = input;
+    thread.output = output;
+  }
   wait(thread, State::warp_collective, file, line);
 }
 
