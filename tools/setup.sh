@@ -15,6 +15,7 @@ packages=(
   python3-torch python3-numpy python3-sentencepiece libopenblas0-openmp
   gnuplot-nox clang-format
   libboost-context-dev
+  slurmctld slurmd slurm-client munge iproute2
 )
 
 missing=()

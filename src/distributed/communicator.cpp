@@ -188,6 +188,23 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allgatherv");
   }
 
+  std::vector<std::string> gather_text(const std::string& text) override {
+    const CollectiveWatchdog::Watch watch(watchdog_, "MPI_Allgatherv (text)");
+    std::vector<int> lengths(static_cast<std::size_t>(world_size()));
+    const int length = mpi_count(static_cast<std::int64_t>(text.size()));
+    check(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    std::vector<int> offsets(lengths.size(), 0);
+    for (std::size_t r = 1; r < lengths.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+    std::string all(static_cast<std::size_t>(offsets.back() + lengths.back()), '\0');
+    check(MPI_Allgatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+    std::vector<std::string> texts;
+    for (std::size_t r = 0; r < lengths.size(); ++r)
+      texts.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])));
+    return texts;
+  }
+
   double sum(double value) override { return reduce(value, MPI_SUM); }
   double max(double value) override { return reduce(value, MPI_MAX); }
 
@@ -271,6 +288,7 @@ class SingleProcess final : public Communicator {
   void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) override {
     if (on_gpu(buffer)) device().all_gather(buffer, counts);
   }
+  std::vector<std::string> gather_text(const std::string& text) override { return {text}; }
   double sum(double value) override { return value; }
   double max(double value) override { return value; }
   void broadcast(const Tensor& buffer, int root) override {

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <climits>
 #include <cstdlib>
 #include <string>
 
@@ -38,6 +41,8 @@ Launch detect_launch() {
     launch.rank = first_set({"PMIX_RANK", "SLURM_PROCID"});
     launch.local_rank = first_set({"SLURM_LOCALID"});
   }
+  char host[HOST_NAME_MAX + 1] = {};
+  launch.host = gethostname(host, sizeof(host) - 1) == 0 ? host : "unknown host";
   PRIMER_CHECK(launch.rank >= 0 && launch.rank < launch.world_size && launch.local_rank >= 0,
                "{}: rank {} local rank {} of a world of {} is not a valid launch", launch.launcher,
                launch.rank, launch.local_rank, launch.world_size);

@@ -149,6 +149,14 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
     // how a rank was built can make the replicas start apart.
     for (const nn::NamedParameter& parameter : parameters_)
       communicator_.broadcast(parameter.variable.value(), 0);
+    // Where every rank runs, as the launcher placed it: what a user checks first on a cluster.
+    const distributed::Launch& launch = communicator_.launch();
+    const std::vector<std::string> places =
+        communicator_.gather_text(fmt::format("{} (local rank {})", launch.host, launch.local_rank));
+    std::string placement;
+    for (std::size_t r = 0; r < places.size(); ++r)
+      placement += fmt::format("{}rank {} on {}", r == 0 ? "" : ", ", r, places[r]);
+    log().info("ranks placed by {}: {}", launch.launcher, placement);
     log().info(
         "data parallel: rank {} of {} ({}); {} sequences per step = {} x {} micro-batches x {} ranks; "
         "gradients in {} bucket(s) of up to {} MB; collective timeout {}",

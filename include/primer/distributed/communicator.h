@@ -21,6 +21,7 @@ struct Launch {
   int world_size = 1;
   int local_rank = 0;             // among the ranks of this machine: the GPU a rank takes
   std::string launcher = "none";  // "mpirun", "srun" or "none"
+  std::string host;               // this machine's name
 };
 
 // What the environment says about how this process was started (OMPI_COMM_WORLD_*, PMIX_*/SLURM_*).
@@ -52,6 +53,8 @@ class Communicator {
                                                                  const Tensor& segment_sum) = 0;
   // The inverse: segment r of every rank's `buffer` (split as above) becomes rank r's segment r.
   virtual void all_gather(const Tensor& buffer, const std::vector<std::int64_t>& counts) = 0;
+  // Every rank's text, in rank order, on every rank (where each rank runs, for the log).
+  virtual std::vector<std::string> gather_text(const std::string& text) = 0;
   // The sum of one number over all ranks (losses, counts, a stop flag).
   virtual double sum(double value) = 0;
   virtual double max(double value) = 0;
