@@ -1,52 +1,55 @@
 #!/usr/bin/env bash
-# Training throughput of two builds side by side, in one run, to show that a change costs no speed:
-# each variant trains the same model on the same data with each build in turn (alternating, so drift in
-# the machine's speed falls on both), several rounds, and the best tokens/s of each build (over steps 21-40,
-# after 20 steps of warm-up) is compared.
-# Shape: benchmarks/train_throughput.sh's (4 layers, d_model 256, seq 256, batch 8, vocab 8192).
-# Needs data/prose_mix_tokens (tools/quickstart.sh).
-# Usage: [VARIANTS="transformer++ primer"] benchmarks/compare_builds.sh BASELINE_BIN [CANDIDATE_BIN (build/bin)] [ROUNDS (3)]
+# Training throughput of two builds side by side, in one run, to show that a change costs no speed: each
+# variant trains the same model on the same data with each build in turn (alternating, so drift in the
+# machine's speed falls on both), ROUNDS rounds; each run's tokens/s is the median of its timed windows
+# (benchmarks/throughput_common.sh), and each build's figure the median of its rounds, with their spread.
+# Shares are of one GEMM rate per precision (the best of several probes, taken with the candidate's
+# primer-bench); a share above 100% stops the script as a measurement error.
+# Usage: [VARIANTS="transformer++ primer"] [SHAPE=benchmark|21m] benchmarks/compare_builds.sh BASELINE_BIN [CANDIDATE_BIN (build/bin)] [ROUNDS (3)]
 #   e.g. git worktree add /tmp/old main~5 && cmake -S /tmp/old -B /tmp/old/build -DPRIMER_CUDA=OFF &&
 #        cmake --build /tmp/old/build --target primer-train && benchmarks/compare_builds.sh /tmp/old/build/bin
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source benchmarks/throughput_common.sh
 baseline=${1:?usage: compare_builds.sh BASELINE_BIN [CANDIDATE_BIN] [ROUNDS]}
 candidate=${2:-build/bin}
 rounds=${3:-3}
-steps=40
 read -r -a variants <<<"${VARIANTS:-vanilla transformer++ primer_ez primer}"
-run=$(mktemp -d)
-trap 'rm -rf "$run"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
-tokens_per_second() {  # bin variant precision -> tok/s at the last logged step
-  local log="$run/log"
-  "$1/primer-train" --config configs/tiny_primer_ez.yaml \
-      --set model.variant="$2" --set model.d_model=256 --set model.num_layers=4 --set model.num_heads=4 \
-      --set model.d_ff=1024 --set model.vocab_size=8192 --set data.seq_len=256 --set training.batch_size=8 \
-      --set training.steps=$steps --set training.precision="$3" --set logging.every=20 --set eval.every=1000 \
-      --set eval.batches=1 --set checkpoint.every=1000 --set checkpoint.directory="$run/ckpt" >"$log" 2>&1 ||
-    { cat "$log" >&2; exit 1; }
-  rm -rf "$run/ckpt"
-  sed -nE "s/.*step +$steps\/$steps .* ([0-9]+) tok\/s .*/\1/p" "$log"
-}
-
-echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $(nproc) threads; best of $rounds alternating runs of $steps steps"
+echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $(nproc) threads; shape ${SHAPE:-benchmark}; $rounds alternating rounds"
 echo "baseline:  $baseline"
 echo "candidate: $candidate"
+echo "GEMM rate (primer-bench gemm):"
+peak_fp32=$(gemm_rate "$candidate" fp32)
+peak_bf16=$(gemm_rate "$candidate" bf16)
 echo
-echo "| variant | precision | baseline tok/s | candidate tok/s | candidate / baseline |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| variant | precision | baseline tok/s (spread) | share | candidate tok/s (spread) | share | candidate / baseline |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for variant in "${variants[@]}"; do
   for precision in fp32 bf16; do
-    best_base=0
-    best_new=0
+    peak=$peak_fp32
+    [ $precision = bf16 ] && peak=$peak_bf16
+    base_rates=() base_shares=() new_rates=() new_shares=()
     for _ in $(seq "$rounds"); do
-      rate=$(tokens_per_second "$baseline" "$variant" "$precision")
-      [ "$rate" -gt "$best_base" ] && best_base=$rate
-      rate=$(tokens_per_second "$candidate" "$variant" "$precision")
-      [ "$rate" -gt "$best_new" ] && best_new=$rate
+      read -r rate share <<<"$(primer_rate "$baseline" "$variant" $precision "$peak" "$scratch")"
+      check_share "baseline $variant $precision" "$share"
+      base_rates+=("$rate")
+      base_shares+=("$share")
+      read -r rate share <<<"$(primer_rate "$candidate" "$variant" $precision "$peak" "$scratch")"
+      check_share "candidate $variant $precision" "$share"
+      new_rates+=("$rate")
+      new_shares+=("$share")
     done
-    echo "| $variant | $precision | $best_base | $best_new | $(awk -v a="$best_new" -v b="$best_base" 'BEGIN { printf "%.3f", a / b }') |"
+    read -r b b_min b_max <<<"$(spread "${base_rates[@]}")"
+    read -r c c_min c_max <<<"$(spread "${new_rates[@]}")"
+    b_share=$(spread "${base_shares[@]}" | cut -d' ' -f1)
+    c_share=$(spread "${new_shares[@]}" | cut -d' ' -f1)
+    awk -v v="$variant" -v p=$precision -v b="$b" -v bl="$b_min" -v bh="$b_max" -v bs="$b_share" -v c="$c" \
+      -v cl="$c_min" -v ch="$c_max" -v cs="$c_share" \
+      'BEGIN { printf "| %s | %s | %.0f (%.0f-%.0f) | %.1f%% | %.0f (%.0f-%.0f) | %.1f%% | %.3f |\n",
+               v, p, b, bl, bh, bs, c, cl, ch, cs, c / b }'
   done
 done

@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Training throughput on the CPU, one run: primer-train in fp32 and with bf16 matmuls against PyTorch
-# (Debian's 1.13) in fp32 and with bf16 autocast, on the same model shape, data size and threads.
+# Training throughput on the CPU: primer-train in fp32 and with bf16 matmuls against PyTorch (Debian's
+# 1.13) in fp32 and with bf16 autocast, on the same model shape, data size and threads, in one run.
 # PyTorch runs at its best on this machine: its f32 GEMM is timed under each OpenBLAS core type (and
-# autodetection), and the fastest is used for every PyTorch run. Each figure is also given as a share of
-# the GEMM rate measured in this run for its precision (oneDNN's 1024^3 GEMM, which primer-train measures
-# at start for its MFU), so a machine's speed and the framework's efficiency can be told apart.
-# Shape (../shared/environment.md's reference): 4 layers, d_model 256, 4 heads, d_ff 1024, vocab 8192,
-# seq 256, batch 8, T5 bias, tied embeddings, AdamW. Needs data/prose_mix_tokens (tools/quickstart.sh).
-# Usage: benchmarks/train_throughput.sh [VARIANT...]   (default: vanilla transformer++ primer_ez)
+# autodetection), and the fastest is used for every PyTorch run. primer's figures are also given as a
+# share of this run's GEMM rate for their precision (benchmarks/throughput_common.sh: one rate per
+# precision, the best of several probes), so a machine's speed and the framework's efficiency can be told
+# apart; a share above 100% stops the script as a measurement error. Every figure is the median of RUNS
+# runs (3), each the median of its timed windows (primer) or steps (PyTorch), and the spread of the runs
+# is printed beside it.
+# Usage: [RUNS=3] [SHAPE=benchmark|21m] benchmarks/train_throughput.sh [VARIANT...]
+#        (default variants: vanilla transformer++ primer_ez)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source benchmarks/throughput_common.sh
 threads=$(nproc)
-steps=12
+runs=${RUNS:-3}
 python=/usr/bin/python3
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(vanilla transformer++ primer_ez)
-run=$(mktemp -d)
-trap 'rm -rf "$run"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
 # Runs a command with OpenBLAS on core type $1 ("auto": autodetected). The shell may pin a core type and
 # L2 size for older libraries (../shared/environment.md); both are cleared together for this command only.
@@ -31,7 +34,10 @@ with_core() {
   fi
 }
 
-echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $threads threads"
+echo "CPU: $(lscpu | sed -nE 's/^Model name: +//p'), $threads threads; shape ${SHAPE:-benchmark}; $runs runs of each"
+echo "primer's GEMM rate (primer-bench gemm, oneDNN):"
+peak_fp32=$(gemm_rate build/bin fp32)
+peak_bf16=$(gemm_rate build/bin bf16)
 best_core=auto
 best_rate=0
 tried=""
@@ -47,48 +53,66 @@ for core in auto Haswell Zen SkylakeX; do
 done
 echo "PyTorch f32 GEMM (GFLOP/s by OpenBLAS core type):$tried using $best_core"
 
-primer_run() {  # variant precision -> "tokens_per_second mfu_percent peak_tflops"
-  local log="$run/$1-$2.log"
-  build/bin/primer-train --config configs/tiny_primer_ez.yaml \
-      --set model.variant="$1" --set model.d_model=256 --set model.num_layers=4 --set model.num_heads=4 \
-      --set model.d_ff=1024 --set model.vocab_size=8192 --set data.seq_len=256 --set training.batch_size=8 \
-      --set training.steps=$steps --set training.precision="$2" --set logging.every=4 --set eval.every=1000 \
-      --set eval.batches=1 --set checkpoint.directory="$run/$1-$2" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-  grep -E "bf16 matmuls:" "$log" | sed -E 's/^.*\] //' | sort -u >>"$run/paths"
-  echo "$(sed -nE "s/.*step +$steps\/$steps .* ([0-9]+) tok\/s \| MFU ([0-9.]+)%.*/\1 \2/p" "$log")" \
-       "$(sed -nE 's/.*MFU against ([0-9.e+-]+) TFLOP\/s.*/\1/p' "$log")"
-}
-pytorch_rate() {  # variant precision -> tokens/s, or "n/a" (the reason goes to $run/failures)
+pytorch_rate() {  # variant precision -> tokens/s, or "n/a" (the reason goes to $scratch/failures)
   local out
-  if out=$(with_core "$best_core" "$python" benchmarks/pytorch_train_step.py train --variant "$1" --layers 4 \
-      --d-model 256 --heads 4 --d-ff 1024 --vocab 8192 --seq 256 --batch 8 --steps $steps --threads "$threads" \
-      --precision "$2" 2>&1); then
+  # shellcheck disable=SC2046
+  if out=$(with_core "$best_core" "$python" benchmarks/pytorch_train_step.py train --variant "$1" \
+      $(pytorch_shape) --steps 30 --threads "$threads" --precision "$2" 2>&1); then
     sed -nE 's/tokens_per_second ([0-9.]+)/\1/p' <<<"$out"
   else
-    echo "PyTorch $2 failed on this CPU: $(tail -1 <<<"$out")" >>"$run/failures"
+    echo "PyTorch $2 failed on this CPU: $(tail -1 <<<"$out")" >>"$scratch/failures"
     echo n/a
   fi
 }
 
+# One cell: "median_tokens min max median_share" over the runs.
+primer_cell() {  # variant precision peak
+  local rates=() shares=() rate share
+  for _ in $(seq "$runs"); do
+    read -r rate share <<<"$(primer_rate build/bin "$1" "$2" "$3" "$scratch")"
+    check_share "primer $1 $2" "$share"
+    rates+=("$rate")
+    shares+=("$share")
+  done
+  echo "$(spread "${rates[@]}") $(spread "${shares[@]}" | cut -d' ' -f1)"
+}
+pytorch_cell() {  # variant precision
+  local rates=() rate
+  for _ in $(seq "$runs"); do
+    rate=$(pytorch_rate "$1" "$2")
+    [ "$rate" = n/a ] && { echo "n/a n/a n/a"; return; }
+    rates+=("$rate")
+  done
+  spread "${rates[@]}"
+}
+
 rows=()
 for variant in "${variants[@]}"; do
-  read -r p32 mfu32 peak32 <<<"$(primer_run "$variant" fp32)"
-  read -r p16 mfu16 peak16 <<<"$(primer_run "$variant" bf16)"
-  t32=$(pytorch_rate "$variant" fp32)
-  t16=$(pytorch_rate "$variant" bf16)
-  rows+=("$variant $p32 $t32 $mfu32 $p16 $t16 $mfu16")
+  for precision in fp32 bf16; do
+    peak=$peak_fp32
+    [ $precision = bf16 ] && peak=$peak_bf16
+    read -r p p_min p_max share <<<"$(primer_cell "$variant" $precision "$peak")"
+    read -r t t_min t_max <<<"$(pytorch_cell "$variant" $precision)"
+    rows+=("$variant $precision $p $p_min $p_max $share $t $t_min $t_max")
+  done
 done
-sort -u "$run/paths"
-[ ! -f "$run/failures" ] || sort -u "$run/failures"
-echo "oneDNN GEMM measured by primer-train in this run: f32 $peak32 TFLOP/s, bf16 $peak16 TFLOP/s"
-echo "tokens/s (and share of the same-precision oneDNN GEMM rate):"
-printf '%-14s %18s %18s %8s %18s %18s %8s\n' variant "primer fp32" "pytorch fp32" ratio "primer bf16" \
-  "pytorch bf16" ratio
+sort -u "$scratch/paths"
+[ ! -f "$scratch/failures" ] || sort -u "$scratch/failures"
+echo "GEMM rate of this run (best probe): f32 $peak_fp32 TFLOP/s, bf16 $peak_bf16 TFLOP/s"
+echo "tokens/s, median of $runs runs (spread: lowest-highest); primer's share of the same-precision GEMM rate:"
+echo
+echo "| variant | precision | primer tok/s | spread | share of GEMM | PyTorch tok/s | spread | primer / PyTorch |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for row in "${rows[@]}"; do
-  awk 'function pair(primer, baseline, share) {
-         if (baseline == "n/a") return sprintf("%9.0f (%4.1f%%) %18s %8s", primer, share, "n/a", "n/a")
-         return sprintf("%9.0f (%4.1f%%) %9.0f (%4.1f%%) %7.2fx", primer, share, baseline,
-                        share * baseline / primer, primer / baseline)
-       }
-       { printf "%-14s %s %s\n", $1, pair($2, $3, $4), pair($5, $6, $7) }' <<<"$row"
+  awk '{ spread_p = sprintf("%.0f-%.0f (%.1f%%)", $4, $5, 100 * ($5 - $4) / $3)
+         if ($7 == "n/a") { torch = "n/a"; spread_t = "n/a"; ratio = "n/a" }
+         else { torch = sprintf("%.0f", $7); spread_t = sprintf("%.0f-%.0f (%.1f%%)", $8, $9, 100 * ($9 - $8) / $7)
+                ratio = sprintf("%.2fx", $3 / $7) }
+         printf "| %s | %s | %.0f | %s | %.1f%% | %s | %s | %s |\n", $1, $2, $3, spread_p, $6, torch, spread_t, ratio }' <<<"$row"
+done
+echo
+for variant in "${variants[@]}"; do
+  fp32=$(printf '%s\n' "${rows[@]}" | awk -v v="$variant" '$1 == v && $2 == "fp32" { print $3 }')
+  bf16=$(printf '%s\n' "${rows[@]}" | awk -v v="$variant" '$1 == v && $2 == "bf16" { print $3 }')
+  echo "$variant: primer bf16 / fp32 = $(awk -v a="$bf16" -v b="$fp32" 'BEGIN { printf "%.2f", a / b }')x"
 done

@@ -3,12 +3,17 @@
 // every run through the trainer primer-train uses, resumably (rerun the same command after an
 // interruption or a change to the suite), then fits and draws the curves and writes DIR/report.md.
 // --check validates the suite and prints its runs without training.
+// primer-bench gemm [--precision fp32|bf16] [--probes N]
+// The CPU's matrix-product rate, as primer-train measures it for its MFU, probed N times: each probe and
+// the best, which the throughput benchmarks pass to every run (logging.peak_tflops) so that all runs of
+// one benchmark divide by the same figure.
 // Exit status: 0 when the report is written, 128 + N when signal N stopped the suite, 1 on an error.
 #include <fmt/format.h>
 #include <omp.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -17,6 +22,7 @@
 #include "primer/bench/curves_runner.h"
 #include "primer/core/logging.h"
 #include "primer/core/subprocess.h"
+#include "primer/ops/matmul_peak.h"
 #include "primer_build_identity.h"
 
 namespace {
@@ -69,7 +75,24 @@ int main(int argc, char** argv) {
   curves->add_option("--suite", suite_path, "suite file, e.g. benchmarks/suites/cpu_small.yaml")->required();
   curves->add_option("--out", out_directory, "directory for the runs, the plots and report.md")->required();
   curves->add_flag("--check", check_only, "validate the suite and list its runs; train nothing");
+  CLI::App* gemm = app.add_subcommand("gemm", "the CPU's 1024^3 matrix-product rate, best of several probes");
+  std::string precision = "fp32";
+  int probes = 5;
+  gemm->add_option("--precision", precision, "fp32 or bf16 (bf16 inputs, f32 result)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  gemm->add_option("--probes", probes, "probes, each the best of 5 products")->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
+  if (gemm->parsed()) {
+    const primer::DType dtype = precision == "bf16" ? primer::DType::bf16 : primer::DType::f32;
+    double best = 0.0;
+    for (int probe = 1; probe <= probes; ++probe) {
+      const primer::MatmulPeak peak = primer::measure_cpu_matmul_peak(dtype, 5);
+      fmt::print("probe {}: {:.4f} TFLOP/s ({})\n", probe, peak.tflops, peak.source);
+      best = std::max(best, peak.tflops);
+    }
+    fmt::print("gemm {} best of {} probes: {:.4f} TFLOP/s\n", precision, probes, best);
+    return EXIT_SUCCESS;
+  }
   try {
     const primer::bench::CurvesSuite suite = primer::bench::load_suite(suite_path);
     if (check_only) {

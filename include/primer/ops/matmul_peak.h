@@ -17,4 +17,8 @@ struct MatmulPeak {
 
 MatmulPeak matmul_peak(Device device, DType dtype);
 
+// One probe on the CPU, measured afresh: the best of `timed` 1024^3 products (after two untimed), with
+// inputs of `dtype` and an f32 result, as matmul_peak measures it. Benchmarks take the best of several.
+MatmulPeak measure_cpu_matmul_peak(DType dtype, int timed);
+
 }  // namespace primer

@@ -14,25 +14,6 @@
 namespace primer {
 namespace {
 
-MatmulPeak measure_cpu(DType dtype) {
-  constexpr std::int64_t kSize = 1024;
-  constexpr int kWarmup = 2, kTimed = 5;
-  Generator generator(1);
-  const Tensor a = randn({kSize, kSize}, DType::f32, generator).to(dtype);
-  const Tensor b = randn({kSize, kSize}, DType::f32, generator).to(dtype);
-  const Tensor out = Tensor::empty({kSize, kSize}, DType::f32);
-  double best = 1e30;
-  for (int i = 0; i < kWarmup + kTimed; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    ops::matmul_into(a, b, Tensor(), out);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (i >= kWarmup) best = std::min(best, seconds);
-  }
-  const double tflops = 2.0 * static_cast<double>(kSize * kSize * kSize) / best / 1e12;
-  return {tflops,
-          fmt::format("measured: best of {} {}^3 {} GEMMs on this CPU", kTimed, kSize, dtype_name(dtype))};
-}
-
 // Dense bf16 tensor-core peaks from the datasheets (SXM parts).
 MatmulPeak datasheet_cuda() {
   const std::string name = cuda_info().device_name;
@@ -46,13 +27,32 @@ MatmulPeak datasheet_cuda() {
 
 }  // namespace
 
+MatmulPeak measure_cpu_matmul_peak(DType dtype, int timed) {
+  constexpr std::int64_t kSize = 1024;
+  constexpr int kWarmup = 2;
+  Generator generator(1);
+  const Tensor a = randn({kSize, kSize}, DType::f32, generator).to(dtype);
+  const Tensor b = randn({kSize, kSize}, DType::f32, generator).to(dtype);
+  const Tensor out = Tensor::empty({kSize, kSize}, DType::f32);
+  double best = 1e30;
+  for (int i = 0; i < kWarmup + timed; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    ops::matmul_into(a, b, Tensor(), out);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i >= kWarmup) best = std::min(best, seconds);
+  }
+  const double tflops = 2.0 * static_cast<double>(kSize * kSize * kSize) / best / 1e12;
+  return {tflops,
+          fmt::format("measured: best of {} {}^3 {} GEMMs on this CPU", timed, kSize, dtype_name(dtype))};
+}
+
 MatmulPeak matmul_peak(Device device, DType dtype) {
   if (device.kind == DeviceKind::cuda) return datasheet_cuda();
   static std::mutex mutex;
   static std::map<DType, MatmulPeak> measured;
   const std::lock_guard lock(mutex);
   auto found = measured.find(dtype);
-  if (found == measured.end()) found = measured.emplace(dtype, measure_cpu(dtype)).first;
+  if (found == measured.end()) found = measured.emplace(dtype, measure_cpu_matmul_peak(dtype, 5)).first;
   return found->second;
 }
 
