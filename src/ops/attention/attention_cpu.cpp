@@ -43,22 +43,47 @@ using RowArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstRowArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
-// scores = scale * Q K^T + bias[h], then, for the causal part of each row, probabilities (in place) and
-// their log-sum-exp. Entries after the query's position become 0. Rows go through Eigen arrays for its
-// vectorised exp: std::exp in a loop stays scalar (it was half of the forward pass).
+// Rows of queries are taken kQueryBlock at a time, each against only the keys its last query sees: the
+// products skip the masked upper triangle (about 3/8 of them at T = 256), which a whole T x T product
+// would compute and throw away.
+constexpr std::int64_t kQueryBlock = 64;
+
+// Query rows [begin, end) and the keys [0, keys) they see between them.
+struct QueryBlock {
+  std::int64_t begin, rows, keys;
+};
+
+template <class Body>
+void for_each_query_block(const Dims& d, Body&& body) {
+  for (std::int64_t begin = 0; begin < d.q_time; begin += kQueryBlock) {
+    const std::int64_t end = std::min(d.q_time, begin + kQueryBlock);
+    body(QueryBlock{begin, end - begin, std::min(d.k_time, d.query_offset() + end)});
+  }
+}
+
+// The block's rows of scores (scale * Q K^T + bias[h], in place) become, over each row's causal part,
+// probabilities: exp(score - lse) with lse the log-sum-exp, computed here (forward) or given (backward).
+// Entries after the query's position become 0. Rows go through Eigen arrays for its vectorised exp:
+// std::exp in a loop stays scalar (it was half of the forward pass).
 template <class T>
-void causal_softmax(Matrix<T>& scores, std::int64_t query_offset, const T* bias, T* lse) {
-  const std::int64_t queries = scores.rows(), keys = scores.cols();
-  for (std::int64_t i = 0; i < queries; ++i) {
+void causal_probabilities(Matrix<T>& scores, const QueryBlock& block, std::int64_t query_offset,
+                          const T* bias, T* lse, bool lse_given) {
+  const std::int64_t stride = scores.cols();
+  for (std::int64_t i = block.begin; i < block.begin + block.rows; ++i) {
     const std::int64_t seen = query_offset + i + 1;
-    RowArray<T> row(scores.data() + i * keys, seen);
-    if (bias != nullptr) row += ConstRowArray<T>(bias + i * keys, seen);
-    const T max = row.maxCoeff();
-    row = (row - max).exp();
-    const T total = row.sum();
-    row *= T(1) / total;
-    std::fill(scores.data() + i * keys + seen, scores.data() + (i + 1) * keys, T(0));
-    lse[i] = max + std::log(total);
+    T* start = scores.data() + i * stride;
+    RowArray<T> row(start, seen);
+    if (bias != nullptr) row += ConstRowArray<T>(bias + i * stride, seen);
+    if (lse_given) {
+      row = (row - lse[i]).exp();
+    } else {
+      const T max = row.maxCoeff();
+      row = (row - max).exp();
+      const T total = row.sum();
+      row *= T(1) / total;
+      lse[i] = max + std::log(total);
+    }
+    std::fill(start + seen, start + block.keys, T(0));
   }
 }
 
@@ -73,11 +98,17 @@ void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, co
     const HeadView<T> qh(q.data<T>() + q_offset, d.q_time, d.head_dim, d.row_stride());
     const HeadView<T> kh(k.data<T>() + k_offset, d.k_time, d.head_dim, d.row_stride());
     const HeadView<T> vh(v.data<T>() + k_offset, d.k_time, d.head_dim, d.row_stride());
-    Matrix<T> scores = scale * (qh * kh.transpose());
-    causal_softmax<T>(scores, d.query_offset(), bias_data ? bias_data + h * d.q_time * d.k_time : nullptr,
-                      lse.data<T>() + pair * d.q_time);
-    MutableHeadView<T>(out.data<T>() + q_offset, d.q_time, d.head_dim, d.row_stride()).noalias() =
-        scores * vh;
+    MutableHeadView<T> oh(out.data<T>() + q_offset, d.q_time, d.head_dim, d.row_stride());
+    Matrix<T> scores(d.q_time, d.k_time);
+    for_each_query_block(d, [&](const QueryBlock& block) {
+      auto block_scores = scores.block(block.begin, 0, block.rows, block.keys);
+      block_scores.noalias() =
+          scale * (qh.middleRows(block.begin, block.rows) * kh.topRows(block.keys).transpose());
+      causal_probabilities<T>(scores, block, d.query_offset(),
+                              bias_data ? bias_data + h * d.q_time * d.k_time : nullptr,
+                              lse.data<T>() + pair * d.q_time, false);
+      oh.middleRows(block.begin, block.rows).noalias() = block_scores * vh.topRows(block.keys);
+    });
   }
 }
 
@@ -95,29 +126,34 @@ void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tenso
     const HeadView<T> vh(v.data<T>() + k_offset, d.k_time, d.head_dim, stride);
     const HeadView<T> oh(out.data<T>() + q_offset, d.q_time, d.head_dim, stride);
     const HeadView<T> doh(grad_out.data<T>() + q_offset, d.q_time, d.head_dim, stride);
-    const T* row_lse = lse.data<T>() + (b * d.heads + h) * d.q_time;
+    MutableHeadView<T> dqh(grad_q.data<T>() + q_offset, d.q_time, d.head_dim, stride);
+    MutableHeadView<T> dkh(grad_k.data<T>() + k_offset, d.k_time, d.head_dim, stride);
+    MutableHeadView<T> dvh(grad_v.data<T>() + k_offset, d.k_time, d.head_dim, stride);
+    T* row_lse = lse.data<T>() + (b * d.heads + h) * d.q_time;
     const T* head_bias = bias_data ? bias_data + h * d.q_time * d.k_time : nullptr;
-
-    Matrix<T> probs = scale * (qh * kh.transpose());
-    for (std::int64_t i = 0; i < d.q_time; ++i) {
-      const std::int64_t seen = d.query_offset() + i + 1;
-      RowArray<T> row(probs.data() + i * d.k_time, seen);
-      if (head_bias != nullptr) row += ConstRowArray<T>(head_bias + i * d.k_time, seen);
-      row = (row - row_lse[i]).exp();
-      std::fill(probs.data() + i * d.k_time + seen, probs.data() + (i + 1) * d.k_time, T(0));
-    }
-    Matrix<T> grad_scores = doh * vh.transpose();
     const Eigen::Matrix<T, Eigen::Dynamic, 1> row_dot = doh.cwiseProduct(oh).rowwise().sum();
-    grad_scores = probs.cwiseProduct(grad_scores.colwise() - row_dot);
-    MutableHeadView<T>(grad_v.data<T>() + k_offset, d.k_time, d.head_dim, stride).noalias() =
-        probs.transpose() * doh;
-    MutableHeadView<T>(grad_q.data<T>() + q_offset, d.q_time, d.head_dim, stride).noalias() =
-        scale * (grad_scores * kh);
-    MutableHeadView<T>(grad_k.data<T>() + k_offset, d.k_time, d.head_dim, stride).noalias() =
-        scale * (grad_scores.transpose() * qh);
-    if (grad_bias.defined()) {
-      Eigen::Map<Matrix<T>>(grad_bias.data<T>() + h * d.q_time * d.k_time, d.q_time, d.k_time) += grad_scores;
-    }
+
+    dkh.setZero();
+    dvh.setZero();
+    Matrix<T> probs(d.q_time, d.k_time);
+    Matrix<T> grad_scores(d.q_time, d.k_time);
+    for_each_query_block(d, [&](const QueryBlock& block) {
+      const auto q_rows = qh.middleRows(block.begin, block.rows);
+      const auto do_rows = doh.middleRows(block.begin, block.rows);
+      auto block_probs = probs.block(block.begin, 0, block.rows, block.keys);
+      auto block_grad = grad_scores.block(block.begin, 0, block.rows, block.keys);
+      block_probs.noalias() = scale * (q_rows * kh.topRows(block.keys).transpose());
+      causal_probabilities<T>(probs, block, d.query_offset(), head_bias, row_lse, true);
+      block_grad.noalias() = do_rows * vh.topRows(block.keys).transpose();
+      block_grad = block_probs.cwiseProduct(block_grad.colwise() - row_dot.segment(block.begin, block.rows));
+      dvh.topRows(block.keys).noalias() += block_probs.transpose() * do_rows;
+      dqh.middleRows(block.begin, block.rows).noalias() = scale * (block_grad * kh.topRows(block.keys));
+      dkh.topRows(block.keys).noalias() += scale * (block_grad.transpose() * q_rows);
+      if (grad_bias.defined()) {
+        Eigen::Map<Matrix<T>>(grad_bias.data<T>() + h * d.q_time * d.k_time, d.q_time, d.k_time)
+            .block(block.begin, 0, block.rows, block.keys) += block_grad;
+      }
+    });
   };
   if (grad_bias.defined()) {
     grad_bias.fill(0.0);
