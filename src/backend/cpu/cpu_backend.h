@@ -8,6 +8,8 @@ namespace primer::cpu {
 
 class CpuBackend final : public Backend {
  public:
+  // floating_point.cpp: flushes denormal floats to zero on this thread and OpenMP's (see there).
+  CpuBackend();
   std::string name() const override { return "cpu"; }
   // timing.cpp
   std::unique_ptr<DeviceSpan> begin_span() override;
