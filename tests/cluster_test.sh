@@ -129,9 +129,19 @@ if shown.group(1) != script:
 print("docs/distributed.md shows tools/slurm/train.sbatch as it is")
 PYTHON
     # Submitted as the doc says, from a directory with the build at build/; the job's size and time
-    # limit are the test's. 700 steps take about 50 s here: the run must outlast the first check of the
-    # time limit (slurmctld looks every 30 s), which sends TERM at once, the limit being under 120 s.
-    steps=700
+    # limit are the test's. The run must outlast the first check of the time limit (slurmctld looks every
+    # 30 s), which sends TERM at once, the limit being under 120 s: as many steps as take about 50 s on
+    # this machine, at least 700 (about 50 s on the 2-core build machine), from a 40-step probe.
+    # shellcheck disable=SC2046
+    on_host 1 srun --mpi=pmix -N 1 -n 2 -w h1 "$bin/primer-train" $(options "$work/probe" 40) \
+      --set training.batch_size=4 >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
+    steps=$(/usr/bin/python3 - "$work/probe/metrics.jsonl" <<'PYTHON'
+import json, math, sys
+timed = [r for r in map(json.loads, open(sys.argv[1])) if "elapsed" in r and r["step"] in (10, 40)]
+seconds_per_step = (timed[1]["elapsed"] - timed[0]["elapsed"]) / 30
+print(max(700, 100 * math.ceil(50 / seconds_per_step / 100)))
+PYTHON
+)
     mkdir "$work/submit"
     ln -s "$(dirname "$bin")" "$work/submit/build"
     submit() {  # RUN_DIRECTORY OUTPUT [sbatch options]...
