@@ -208,7 +208,7 @@ PYTHON
     launcher=$!
     wait_for_checkpoint "$work/run" 10 $launcher "$work/log"
     # h2 dies: every process on it (its slurmd and its rank) at once; the administrator marks it DOWN.
-    ip netns pids "$namespace_prefix-h2" | xargs -r kill -KILL
+    ip netns pids "$namespace_prefix-h2" | xargs -r kill -KILL 2>/dev/null || true
     on_host 1 scontrol update NodeName=h2 State=DOWN Reason="test: h2 lost"
     start=$(date +%s)
     ends_within_60s $launcher "the loss of h2"

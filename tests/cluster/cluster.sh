@@ -35,8 +35,8 @@ remove_stale_hosts() {
     owner=${name#primer-cluster-}
     owner=${owner%-h*}
     kill -0 "$owner" 2>/dev/null && continue
-    ip netns pids "$name" | xargs -r kill -KILL
-    ip netns delete "$name"
+    ip netns pids "$name" | xargs -r kill -KILL 2>/dev/null || true
+    ip netns delete "$name" || true
   done
 }
 
@@ -131,17 +131,18 @@ cluster_down() {
   for pid_file in "$cluster"/slurmd-h*.pid "$cluster/slurmctld.pid" "$cluster/munge/pid"; do
     [ -f "$pid_file" ] && pids+=("$(cat "$pid_file")")
   done
-  kill -TERM "${pids[@]}" 2>/dev/null
+  # A process may end between being listed and being signalled: clean-up goes on regardless.
+  [ ${#pids[@]} -eq 0 ] || kill -TERM "${pids[@]}" 2>/dev/null || true
   local _
   for _ in $(seq 30); do
-    kill -0 "${pids[@]}" 2>/dev/null || break
+    [ ${#pids[@]} -gt 0 ] && kill -0 "${pids[@]}" 2>/dev/null || break
     sleep 0.1
   done
   for h in 1 2; do
     # Whatever is left (job steps, ranks, a daemon that did not go at TERM) goes with its host.
-    ip netns pids "$namespace_prefix-h$h" 2>/dev/null | xargs -r kill -KILL
-    ip netns delete "$namespace_prefix-h$h" 2>/dev/null
-    umount "$cluster/uts-h$h" 2>/dev/null
+    ip netns pids "$namespace_prefix-h$h" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns delete "$namespace_prefix-h$h" 2>/dev/null || true
+    umount "$cluster/uts-h$h" 2>/dev/null || true
   done
   return 0
 }
