@@ -17,6 +17,11 @@ struct StridedLayout {
 cudaError_t copy_strided(const void* source, ElementType source_type, void* destination,
                          ElementType destination_type, const StridedLayout& layout, std::int64_t count,
                          cudaStream_t stream);
+// Whether convert_contiguous takes this pair of types (f32 to bf16 and back).
+bool converts_contiguously(ElementType source_type, ElementType destination_type);
+// Both sides contiguous, `count` elements: the conversions mixed precision runs every step.
+cudaError_t convert_contiguous(const void* source, ElementType source_type, void* destination,
+                               ElementType destination_type, std::int64_t count, cudaStream_t stream);
 cudaError_t fill(void* destination, ElementType type, std::int64_t count, double value, cudaStream_t stream);
 
 }  // namespace primer::kernels

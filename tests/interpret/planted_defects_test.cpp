@@ -2,12 +2,14 @@
 // a missing __syncthreads, a missing __syncwarp, a missing __syncthreads at the top of a loop (caught
 // under the warp-first thread order only), barriers a block cannot all reach, a warp step naming an exited
 // lane, a launch beyond the device's shared memory, a pointer argument from the host, a missing
-// cudaStreamWaitEvent between two streams (in the deferred stream mode), and (in the
-// AddressSanitizer build) reads one past a shared or a global buffer and a host read of device memory.
+// cudaStreamWaitEvent between two streams and a pinned buffer refilled before its copy ran (both in the
+// deferred stream mode), and (in the AddressSanitizer build) reads one past a shared or a global buffer
+// and a host read of device memory.
 // Each kernel also runs in a correct form, so a test fails if the emulator stops running good code. Compiled
 // with primer_interpret/device.h force-included, like the project's .cu files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -210,6 +212,23 @@ TEST(PlantedDefects, LaunchesBeyondTheDeviceAreRefused) {
   std::vector<float> host(kThreads);
   PRIMER_LAUNCH(rotate_kernel, 1, kThreads, kThreads * sizeof(float), nullptr, host.data(), out.get(), true);
   EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration) << "a host pointer as a kernel argument";
+}
+
+// A copy from pinned host memory reads the buffer when it runs: a buffer refilled before its queued copy
+// has run sends the new bytes, not the ones there at the call (what a pinned staging pool must prevent).
+TEST(PlantedDefects, APinnedBufferChangedBeforeItsCopyRunsShowsInTheDeferredStreamMode) {
+  if (!interpret_setting("streams=deferred"))
+    GTEST_SKIP() << "shows under PRIMER_INTERPRET=streams=deferred only (ctest runs it so)";
+  const DeviceBuffer out{std::vector<float>(4)};
+  float* pinned = nullptr;
+  ASSERT_EQ(cudaHostAlloc(reinterpret_cast<void**>(&pinned), 4 * sizeof(float), cudaHostAllocDefault),
+            cudaSuccess);
+  std::fill(pinned, pinned + 4, 1.0f);
+  ASSERT_EQ(cudaMemcpyAsync(out.get(), pinned, 4 * sizeof(float), cudaMemcpyHostToDevice, nullptr),
+            cudaSuccess);
+  std::fill(pinned, pinned + 4, 2.0f);
+  EXPECT_EQ(out.read(), std::vector<float>(4, 2.0f)) << "the copy read the pinned buffer when it was queued";
+  EXPECT_EQ(cudaFreeHost(pinned), cudaSuccess);
 }
 
 // One stream fills a buffer, another copies it: only cudaStreamWaitEvent orders them.

@@ -100,6 +100,23 @@ TEST_F(CudaBackend, CopiesBetweenHostAndDeviceInEveryDtype) {
             std::vector<float>(4, 2.5f));
 }
 
+// Mixed precision's conversions take a vectorised path when both sides are contiguous: every element,
+// at a length that leaves a tail and at offsets that rule out the 16-byte loads, must round as the CPU
+// does (to nearest even, bit for bit).
+TEST_F(CudaBackend, ConvertsBetweenF32AndBf16AsTheCpuDoes) {
+  const Tensor host = random({1 + 4 * 257 + 3}, 2, 3.0);
+  for (const std::int64_t offset : {0, 1, 2}) {
+    SCOPED_TRACE(offset);
+    const Tensor part = host.slice(0, offset, host.numel());
+    const Tensor device_part = host.to(Device::cuda()).slice(0, offset, host.numel());
+    const Tensor narrowed = device_part.to(DType::bf16);
+    EXPECT_EQ(narrowed.to(Device::cpu()).to_vector<double>(), part.to(DType::bf16).to_vector<double>());
+    const Tensor widened = narrowed.slice(0, offset, narrowed.numel()).to(DType::f32);
+    EXPECT_EQ(widened.to(Device::cpu()).to_vector<double>(),
+              part.to(DType::bf16).slice(0, offset, part.numel()).to(DType::f32).to_vector<double>());
+  }
+}
+
 class CudaOpCase : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -241,8 +258,9 @@ TEST_F(CudaBackend, BadIdsAndTargetsAreReportedNotReadPastTheEnd) {
 }
 
 // cuBLASLt may assume 256-byte aligned operands unless told otherwise: a view that starts one float into
-// its storage must still multiply correctly, and a product must not be written past a too-small out.
-TEST_F(CudaBackend, MatmulHandlesMisalignedViewsAndRefusesAWrongOut) {
+// its storage must still multiply correctly; beta 1 adds to out; a product must not be written past a
+// too-small out.
+TEST_F(CudaBackend, MatmulHandlesMisalignedViewsAccumulatesAndRefusesAWrongOut) {
   const Tensor storage = random({1 + 37 * 29}, 54);
   const Tensor weight = random({29, 41}, 55);
   const Tensor host_a = storage.slice(0, 1, 1 + 37 * 29).view({37, 29});
@@ -252,6 +270,20 @@ TEST_F(CudaBackend, MatmulHandlesMisalignedViewsAndRefusesAWrongOut) {
   Tensor product = Tensor::empty({37, 41}, DType::f32, Device::cuda());
   ops::matmul_into(device_a, weight.to(Device::cuda()), Tensor(), product);
   EXPECT_LT(testing::relative_error(product.to(Device::cpu()), expected), 1e-5);
+
+  // The LM head's weight gradient: chunks after the first add theirs in the GEMM (beta 1).
+  for (const DType dtype : {DType::f32, DType::bf16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor gradient = random({37, 29}, 58).to(dtype), rows = random({37, 41}, 59).to(dtype);
+    const Tensor before = random({29, 41}, 60);
+    const Tensor host_sum = before.clone();
+    ops::matmul_into(gradient.transpose(0, 1), rows, Tensor(), host_sum, ops::ProductWrite::accumulate);
+    const Tensor device_sum = before.to(Device::cuda());
+    ops::matmul_into(gradient.to(Device::cuda()).transpose(0, 1), rows.to(Device::cuda()), Tensor(),
+                     device_sum, ops::ProductWrite::accumulate);
+    EXPECT_LT(testing::relative_error(device_sum.to(Device::cpu()), host_sum), 1e-5);
+    EXPECT_GT(testing::relative_error(device_sum.to(Device::cpu()), before), 0.1);
+  }
 
   const Tensor batched = random({2, 3, 4}, 56).to(Device::cuda());
   const Tensor too_small = Tensor::empty({3, 5}, DType::f32, Device::cuda());

@@ -9,8 +9,12 @@ Variable matmul(const Variable& a, const Variable& b);
 // x: [..., in]; weight: [out, in]; bias: [out] or undefined. Returns [..., out].
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias = Variable());
 
-// The product kernel itself, for callers that own the output (benchmarks, the MFU probe): out = a b
-// (+ bias over rows), with matmul's shapes; out is contiguous, f32 or a's dtype (f64 for f64).
-void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out);
+enum class ProductWrite { overwrite, accumulate };
+
+// The product kernel itself, for callers that own the output (the fused LM head, benchmarks, the MFU
+// probe): out = a b (+ bias over rows), or out += that with ProductWrite::accumulate, summed by the GEMM
+// itself (no second pass over out); matmul's shapes; out is contiguous, f32 or a's dtype (f64 for f64).
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
+                 ProductWrite write = ProductWrite::overwrite);
 
 }  // namespace primer::ops

@@ -130,11 +130,15 @@ void CudaBackend::copy(const Tensor& source, const Tensor& destination) {
     const bool direct = destination.is_contiguous() && destination.dtype() == host.dtype();
     const Tensor staging =
         direct ? destination : Tensor::empty(host.shape(), host.dtype(), destination.device());
-    PRIMER_CUDA_CHECK(cudaMemcpyAsync(staging.data_ptr(), host.data_ptr(),
-                                      static_cast<std::size_t>(host.numel()) * dtype_size(host.dtype()),
-                                      cudaMemcpyHostToDevice, stream()));
-    // The host buffer may be freed as soon as this returns.
-    synchronize();
+    const std::size_t bytes = static_cast<std::size_t>(host.numel()) * dtype_size(host.dtype());
+    if (bytes <= PinnedUploads::kLargestStaged) {
+      uploads_.upload(host.data_ptr(), staging.data_ptr(), bytes, stream());
+    } else {
+      PRIMER_CUDA_CHECK(
+          cudaMemcpyAsync(staging.data_ptr(), host.data_ptr(), bytes, cudaMemcpyHostToDevice, stream()));
+      // The host buffer may be freed as soon as this returns.
+      synchronize();
+    }
     if (!direct) copy(staging, destination);
     return;
   }
@@ -157,6 +161,13 @@ void CudaBackend::copy(const Tensor& source, const Tensor& destination) {
     PRIMER_CUDA_CHECK(cudaMemcpyAsync(destination.data_ptr(), source.data_ptr(),
                                       static_cast<std::size_t>(source.numel()) * dtype_size(source.dtype()),
                                       cudaMemcpyDeviceToDevice, stream()));
+    return;
+  }
+  if (source.is_contiguous() && destination.is_contiguous() &&
+      kernels::converts_contiguously(element_type(source.dtype()), element_type(destination.dtype()))) {
+    PRIMER_CUDA_CHECK(kernels::convert_contiguous(source.data_ptr(), element_type(source.dtype()),
+                                                  destination.data_ptr(), element_type(destination.dtype()),
+                                                  source.numel(), stream()));
     return;
   }
   PRIMER_CUDA_CHECK(kernels::copy_strided(source.data_ptr(), element_type(source.dtype()),

@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA runtime (primer::Backend): one stream for all work, the caching allocator, the device fault
-// record, copies that convert between every dtype and move tensors between host and device, and the
+// record, copies that convert between every dtype and move tensors between host and device (small
+// uploads queued from pinned buffers, so the host never waits for them), and the
 // elementwise and reduction kernels of kernels/. The ops' launchers are in their slices
 // (src/ops/<op>/<op>_cuda.cpp) and reach the stream through cuda_kernel_support.h. Kernels take
 // contiguous f32 operands, which is what training uses even under mixed precision (only matmul operands
@@ -9,6 +10,7 @@
 #include <mutex>
 
 #include "backend/cuda/device_allocator.h"
+#include "backend/cuda/pinned_uploads.h"
 #include "primer/backend/backend.h"
 
 struct CUstream_st;
@@ -49,6 +51,7 @@ class CudaBackend final : public Backend {
   void raise_device_fault();
 
   DeviceAllocator allocator_;
+  PinnedUploads uploads_;
   std::once_flag started_, fault_started_;
   Tensor fault_record_;
   CUstream_st* stream_ = nullptr;

@@ -75,7 +75,6 @@ class Arena {
     if (found == live_.end()) return false;
     const std::size_t offset = static_cast<std::size_t>(found->first - base_), size = found->second.size;
     ASAN_POISON_MEMORY_REGION(found->first, size);
-    madvise(found->first, size, MADV_DONTNEED);
     live_.erase(found);
     auto next = free_.emplace(offset, size).first;
     if (const auto after = std::next(next); after != free_.end() && offset + size == after->first) {
@@ -87,9 +86,19 @@ class Arena {
       if (before->first + before->second == next->first) {
         before->second += next->second;
         free_.erase(next);
+        next = before;
       }
     }
+    release_pages_within(next->first, next->second);
     return true;
+  }
+
+  // Hands back to the kernel only the pages wholly inside a free range: madvise would round a partial
+  // page out to whole ones and zero the live allocations that share them.
+  void release_pages_within(std::size_t offset, std::size_t bytes) {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t first = round_up(offset, page), end = (offset + bytes) / page * page;
+    if (end > first) madvise(base_ + first, end - first, MADV_DONTNEED);
   }
 
   std::optional<DeviceAllocation> allocation_of(const void* pointer) {

@@ -4,9 +4,11 @@
 // itself as the interpret mode; it never claims to be a GPU.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +73,26 @@ bool device_span_ok(const void* pointer, std::size_t bytes) {
 
 bool host_side(const void* pointer) {
   return !in_device_range(pointer);
+}
+
+// Page-locked host memory (cudaHostAlloc): ordinary host memory here, but a copy from it reads its bytes
+// when the copy runs, as the GPU's DMA does, not when it is queued; so in the deferred stream mode a
+// buffer changed before its copy has run shows in the result, as it would on a GPU.
+// Never destroyed: the CUDA backend, a static object made before the first cudaHostAlloc, frees its
+// pinned buffers at exit after function-local statics made later are gone.
+std::mutex pinned_mutex;
+std::map<const char*, std::size_t>& pinned_ranges() {
+  static auto* ranges = new std::map<const char*, std::size_t>();
+  return *ranges;
+}
+
+bool pinned(const void* pointer, std::size_t bytes) {
+  const char* p = static_cast<const char*>(pointer);
+  std::lock_guard lock(pinned_mutex);
+  auto after = pinned_ranges().upper_bound(p);
+  if (after == pinned_ranges().begin()) return false;
+  const auto& [begin, size] = *std::prev(after);
+  return p + bytes <= begin + size;
 }
 
 }  // namespace
@@ -235,6 +257,13 @@ cudaError_t cudaMemcpyAsync(void* destination, const void* source, std::size_t b
     std::memmove(destination, source, bytes);
     return cudaSuccess;
   }
+  if (!source_on_device && pinned(source, bytes)) {
+    enqueue(stream, [destination, source, bytes] {
+      const DeviceAccess access;
+      std::memcpy(destination, source, bytes);
+    });
+    return cudaSuccess;
+  }
   if (!source_on_device) {
     // From pageable host memory the data is taken at the call; the host may reuse its buffer at once.
     auto staged = std::make_shared<std::vector<unsigned char>>(
@@ -249,6 +278,26 @@ cudaError_t cudaMemcpyAsync(void* destination, const void* source, std::size_t b
     const DeviceAccess access;
     std::memmove(destination, source, bytes);
   });
+  return cudaSuccess;
+}
+
+cudaError_t cudaHostAlloc(void** pointer, std::size_t bytes, unsigned) {
+  *pointer = std::aligned_alloc(4096, (std::max<std::size_t>(bytes, 1) + 4095) / 4096 * 4096);
+  if (*pointer == nullptr) return fail(cudaErrorMemoryAllocation);
+  std::lock_guard lock(pinned_mutex);
+  pinned_ranges()[static_cast<const char*>(*pointer)] = bytes;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void* pointer) {
+  if (pointer == nullptr) return cudaSuccess;
+  {
+    std::lock_guard lock(pinned_mutex);
+    if (pinned_ranges().erase(static_cast<const char*>(pointer)) == 0) return fail(cudaErrorInvalidValue);
+  }
+  // CUDA waits for the work that may still read the buffer.
+  synchronize_device();
+  std::free(pointer);
   return cudaSuccess;
 }
 
@@ -300,6 +349,10 @@ cudaError_t cudaDeviceSynchronize() {
   return cudaSuccess;
 }
 
+cudaError_t cudaStreamQuery(cudaStream_t stream) {
+  return stream_idle(stream) ? cudaSuccess : cudaErrorNotReady;
+}
+
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned) {
   if (event == nullptr) return fail(cudaErrorInvalidResourceHandle);
   wait_for_event(stream, event);
@@ -325,6 +378,11 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (event == nullptr) return fail(cudaErrorInvalidResourceHandle);
   record_event(event, stream);
   return cudaSuccess;
+}
+
+cudaError_t cudaEventQuery(cudaEvent_t event) {
+  if (event == nullptr) return fail(cudaErrorInvalidResourceHandle);
+  return event_completed(event) ? cudaSuccess : cudaErrorNotReady;
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {

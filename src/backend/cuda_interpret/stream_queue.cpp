@@ -143,6 +143,16 @@ void synchronize_stream(cudaStream_t stream) {
   drain_until([s] { return s->queue.empty(); });
 }
 
+bool event_completed(cudaEvent_t event) {
+  std::lock_guard lock(registry().mutex);
+  return event->completed >= event->recorded;
+}
+
+bool stream_idle(cudaStream_t stream) {
+  std::lock_guard lock(registry().mutex);
+  return resolve(stream)->queue.empty();
+}
+
 void synchronize_event(cudaEvent_t event) {
   const unsigned long long generation = event->recorded;
   drain_until([event, generation] { return event->completed >= generation; });

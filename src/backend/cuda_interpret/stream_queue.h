@@ -16,6 +16,9 @@ void enqueue(cudaStream_t stream, std::function<void()> work);
 void record_event(cudaEvent_t event, cudaStream_t stream);
 void wait_for_event(cudaStream_t stream, cudaEvent_t event);
 void synchronize_stream(cudaStream_t stream);
+// Whether every record of the event made so far has run / nothing waits in the stream's queue.
+bool event_completed(cudaEvent_t event);
+bool stream_idle(cudaStream_t stream);
 void synchronize_event(cudaEvent_t event);
 void synchronize_device();
 cudaStream_t create_stream();

@@ -3,7 +3,8 @@
 // cross_entropy_cuda.cpp); cross_entropy.cpp checks the shapes. logits: [N, V]; targets: [N] i32, negative =
 // ignored, V or more an error; loss (one element, stats dtype) = mean over counted rows of
 // (lse - logit[target] + z_loss * lse^2); lse: [N]. Backward writes
-// grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot).
+// grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot); grad_logits may be logits
+// itself (every element is read before it is written, by the same thread).
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 

@@ -81,7 +81,9 @@ Variable linear_cross_entropy(const Variable& x, const Variable& weight, const T
   const Tensor chunk_loss = Tensor::empty({1}, stats, device);
   const Tensor lse = Tensor::empty({xv.size(0)}, stats, device);
   const Tensor grad_x = with_gradients ? Tensor::empty_like(xv) : Tensor();
-  Tensor grad_weight;
+  const Tensor grad_weight = !with_gradients  ? Tensor()
+                             : chunks.empty() ? Tensor::zeros_like(w)
+                                              : Tensor::empty_like(w);
   for (const Chunk& chunk : chunks) {
     const Tensor rows = xv.slice(0, chunk.begin, chunk.end).to(compute);
     const Tensor rows_targets = device_targets.slice(0, chunk.begin, chunk.end);
@@ -95,19 +97,16 @@ Variable linear_cross_entropy(const Variable& x, const Variable& weight, const T
     backend.add_scaled(chunk_loss, share, loss, 1.0, loss);
     if (!with_gradients) continue;
 
-    // Seeded with the chunk's share, the kernel's gradient is that of the batch's mean (seed 1).
-    const Tensor grad_logits = Tensor::empty_like(logits);
+    // Seeded with the chunk's share, the kernel's gradient is that of the batch's mean (seed 1). It
+    // overwrites the logits, which nothing reads again: one [rows, V] buffer a chunk, not two.
+    const Tensor& grad_logits = logits;
     cross_entropy_backward_kernels.at(device)(Tensor::full({1}, share, stats, device), logits, rows_targets,
                                               rows_lse, z_loss, grad_logits);
     const Tensor grad_compute = grad_logits.to(compute);
     matmul_into(grad_compute, wc, Tensor(), grad_x.slice(0, chunk.begin, chunk.end));
-    const Tensor chunk_grad_weight = Tensor::empty_like(w);
-    matmul_into(t(grad_compute), rows, Tensor(), chunk_grad_weight);
-    if (grad_weight.defined()) {
-      backend.add_scaled(chunk_grad_weight, 1.0, grad_weight, 1.0, grad_weight);
-    } else {
-      grad_weight = chunk_grad_weight;
-    }
+    // Every chunk after the first adds its share into the weight's gradient inside the GEMM.
+    matmul_into(t(grad_compute), rows, Tensor(), grad_weight,
+                &chunk == &chunks.front() ? ProductWrite::overwrite : ProductWrite::accumulate);
   }
   if (z_part != nullptr) *z_part = mean_z_term(lse, host_targets, z_loss);
   return record(loss, "linear_cross_entropy", {x, weight}, [grad_x, grad_weight](const Tensor& g) {

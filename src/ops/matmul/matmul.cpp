@@ -36,9 +36,10 @@ void check_matmul_operands(const Tensor& a, const Tensor& b, const Tensor& bias,
 
 }  // namespace
 
-void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
+                 ProductWrite write) {
   check_matmul_operands(a, b, bias, out);
-  matmul_kernels.at(a.device())(a, b, bias, out);
+  matmul_kernels.at(a.device())(a, b, bias, out, write == ProductWrite::accumulate);
 }
 
 }  // namespace primer::ops

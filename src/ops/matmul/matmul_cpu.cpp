@@ -1,101 +1,41 @@
-// Matrix products: oneDNN for f32 and bf16 (primitives cached by shape, strides and dtypes, so the
-// training loop never rebuilds one), Eigen for f64, which oneDNN lacks and only tests use.
+// Matrix products: oneDNN for f32 and bf16 (onednn_matmul.h), Eigen for f64, which oneDNN lacks and only
+// tests use.
 // oneDNN 2.6 has no bf16 GEMM below AVX-512 (AVX2-only CPUs such as Zen 2): there bf16 operands are
 // widened to f32, which is exact, and multiplied by the f32 GEMM, so the result is still the product of
 // bf16-rounded operands accumulated in f32, the same computation at the f32 rate.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <Eigen/Core>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <mutex>
-#include <optional>
-#include <unordered_map>
-
 #include "backend/cpu/kernel_support.h"
 #include "ops/matmul/matmul_kernels.h"
+#include "ops/matmul/onednn_matmul.h"
 #include "primer/core/logging.h"
 
 namespace primer::cpu {
 namespace {
 
-dnnl::memory::data_type onednn_type(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return dnnl::memory::data_type::f32;
-    case DType::bf16: return dnnl::memory::data_type::bf16;
-    default: PRIMER_FAIL("matmul: oneDNN path has no {} support", dtype_name(dtype));
-  }
-}
-
 // Operands as oneDNN sees them: 3-D, batch first (a 2-D operand gets a batch of 1 and, for b, stride 0
 // so it broadcasts over a's batch).
-struct Operand {
-  dnnl::memory::dims dims;
-  dnnl::memory::dims strides;
-  DType dtype;
-};
-
-Operand as_batched(const Tensor& t) {
-  if (t.dim() == 3)
-    return {{t.size(0), t.size(1), t.size(2)}, {t.stride(0), t.stride(1), t.stride(2)}, t.dtype()};
+StridedMatrices as_batched(const Tensor& t) {
+  if (t.dim() == 3) {
+    return {
+        t.data_ptr(), t.dtype(), {t.size(0), t.size(1), t.size(2)}, {t.stride(0), t.stride(1), t.stride(2)}};
+  }
   // The batch stride of a size-1 batch is never used; the matrix size keeps oneDNN's layout checks happy.
-  return {{1, t.size(0), t.size(1)}, {t.size(0) * t.size(1), t.stride(0), t.stride(1)}, t.dtype()};
+  return {
+      t.data_ptr(), t.dtype(), {1, t.size(0), t.size(1)}, {t.size(0) * t.size(1), t.stride(0), t.stride(1)}};
 }
 
-dnnl::memory::desc describe(const Operand& operand) {
-  return dnnl::memory::desc(operand.dims, onednn_type(operand.dtype), operand.strides);
+void onednn_product(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
+                    bool accumulate) {
+  if (!bias.defined()) {
+    onednn_matmul(as_batched(a), as_batched(b), nullptr, as_batched(out), accumulate);
+    return;
+  }
+  const StridedMatrices bias_row{bias.data_ptr(), bias.dtype(), {1, 1, bias.numel()}, {0, 0, 1}};
+  onednn_matmul(as_batched(a), as_batched(b), &bias_row, as_batched(out), accumulate);
 }
-
-class OnednnMatmul {
- public:
-  static OnednnMatmul& instance() {
-    static OnednnMatmul matmul;
-    return matmul;
-  }
-
-  void run(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
-    Operand oa = as_batched(a);
-    Operand ob = as_batched(b);
-    Operand oc = as_batched(out);
-
-    std::optional<Operand> obias;
-    if (bias.defined()) obias = Operand{{1, 1, bias.numel()}, {0, 0, 1}, bias.dtype()};
-
-    const std::string key =
-        fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", fmt::join(oa.dims, ","), fmt::join(oa.strides, ","),
-                    fmt::join(ob.dims, ","), fmt::join(ob.strides, ","), fmt::join(oc.strides, ","),
-                    static_cast<int>(a.dtype()), static_cast<int>(b.dtype()), static_cast<int>(out.dtype()),
-                    obias ? 1 : 0, obias ? static_cast<int>(obias->dtype) : -1);
-    dnnl::matmul* primitive = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      auto found = cache_.find(key);
-      if (found == cache_.end()) {
-        const dnnl::matmul::desc desc =
-            obias ? dnnl::matmul::desc(describe(oa), describe(ob), describe(*obias), describe(oc))
-                  : dnnl::matmul::desc(describe(oa), describe(ob), describe(oc));
-        found = cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, engine_))).first;
-      }
-      primitive = &found->second;
-    }
-    std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, dnnl::memory(describe(oa), engine_, a.data_ptr())},
-        {DNNL_ARG_WEIGHTS, dnnl::memory(describe(ob), engine_, b.data_ptr())},
-        {DNNL_ARG_DST, dnnl::memory(describe(oc), engine_, out.data_ptr())},
-    };
-    if (obias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(describe(*obias), engine_, bias.data_ptr()));
-    primitive->execute(stream_, args);
-    stream_.wait();
-  }
-
- private:
-  OnednnMatmul() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
-
-  dnnl::engine engine_;
-  dnnl::stream stream_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, dnnl::matmul> cache_;
-};
 
 std::string isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
@@ -131,11 +71,12 @@ bool native_bf16_gemm() {
   return native;
 }
 
-void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
+                      bool accumulate) {
   using Strided = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Operand oa = as_batched(a);
-  const Operand ob = as_batched(b);
+  const StridedMatrices oa = as_batched(a);
+  const StridedMatrices ob = as_batched(b);
   const std::int64_t batch = oa.dims[0];
   const std::int64_t m = oa.dims[1];
   const std::int64_t k = oa.dims[2];
@@ -150,32 +91,37 @@ void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, cons
     Strided mb(pb + i * b_batch_stride, k, n,
                Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(ob.strides[2], ob.strides[1]));
     Eigen::Map<RowMajor> mc(out.data<double>() + i * m * n, m, n);
-    mc.noalias() = ma * mb;
+    if (accumulate) {
+      mc.noalias() += ma * mb;
+    } else {
+      mc.noalias() = ma * mb;
+    }
     if (bias.defined()) mc.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(bias.data<double>(), n);
   }
 }
 
 }  // namespace
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate) {
   for (const Tensor* t : {&a, &b, &out, &bias}) {
     PRIMER_CHECK(!t->defined() || t->device() == Device::cpu(), "matmul: {} is not a CPU tensor",
                  t->describe());
   }
   if (a.dtype() == DType::f64) {
-    eigen_matmul_f64(a, b, bias, out);
+    eigen_matmul_f64(a, b, bias, out, accumulate);
     return;
   }
   if (out.numel() == 0) return;
   if (a.dtype() == DType::bf16 && !native_bf16_gemm()) {
     const auto widen = [](const Tensor& t) { return t.defined() ? t.to(DType::f32) : t; };
-    const Tensor result =
-        out.dtype() == DType::f32 ? out : Tensor::empty(out.shape(), DType::f32, out.device());
-    OnednnMatmul::instance().run(widen(a), widen(b), widen(bias), result);
+    const Tensor result = out.dtype() == DType::f32 ? out
+                          : accumulate              ? widen(out)
+                                                    : Tensor::empty(out.shape(), DType::f32, out.device());
+    onednn_product(widen(a), widen(b), widen(bias), result, accumulate);
     if (result.dtype() != out.dtype()) out.copy_from(result);
     return;
   }
-  OnednnMatmul::instance().run(a, b, bias, out);
+  onednn_product(a, b, bias, out, accumulate);
 }
 
 }  // namespace primer::cpu

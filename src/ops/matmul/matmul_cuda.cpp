@@ -112,7 +112,7 @@ MatmulPlans& matmul_plans() {
 
 }  // namespace
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
+void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate) {
   const bool f64 = a.dtype() == DType::f64;
   const std::int64_t m = a.size(-2), n = b.size(-1), k = a.size(-1);
   const std::int64_t batch = a.dim() == 3 ? a.size(0) : 1;
@@ -190,8 +190,9 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& 
     PRIMER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->description, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                        &pointer, sizeof(pointer)));
   }
-  const double alpha64 = 1.0, beta64 = 0.0;
-  const float alpha32 = 1.0f, beta32 = 0.0f;
+  // beta 1 reads out as C and adds the product to it in the GEMM's epilogue.
+  const double alpha64 = 1.0, beta64 = accumulate ? 1.0 : 0.0;
+  const float alpha32 = 1.0f, beta32 = accumulate ? 1.0f : 0.0f;
   const void* alpha = f64 ? static_cast<const void*>(&alpha64) : static_cast<const void*>(&alpha32);
   const void* beta = f64 ? static_cast<const void*>(&beta64) : static_cast<const void*>(&beta32);
   PRIMER_CUBLAS_CHECK(cublasLtMatmul(handle, plan->description, alpha, b.data_ptr(), plan->a->get(),

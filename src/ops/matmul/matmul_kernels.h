@@ -1,14 +1,15 @@
 #pragma once
 // The matrix product's kernel, defined once per device (matmul_cpu.cpp: oneDNN, Eigen for f64;
 // matmul_cuda.cpp: cuBLASLt); matmul.cpp checks the shapes and dtypes. out[i] = a[i] @ b[i] (+ bias
-// broadcast over rows); a: [M, K] or [B, M, K]; b: [K, N] or [B, K, N]; out contiguous; a and b may be
-// strided (transposed views are free).
+// broadcast over rows), or out[i] += that when accumulate; a: [M, K] or [B, M, K]; b: [K, N] or
+// [B, K, N]; out contiguous; a and b may be strided (transposed views are free).
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
 namespace primer::ops {
 
-using MatmulKernel = void(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out);
+using MatmulKernel = void(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
+                          bool accumulate);
 
 }  // namespace primer::ops
 

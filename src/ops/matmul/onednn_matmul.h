@@ -1,0 +1,28 @@
+#pragma once
+// oneDNN's matmul over strided batches of matrices, for the CPU kernels that multiply: the matmul op and
+// attention. oneDNN picks its kernels for the CPU at run time (AVX2, AVX-512, AMX), which code compiled
+// for x86-64-v3 cannot. Primitives are cached by shapes, strides, dtypes and whether the product is
+// added to out, so a training loop creates each once. Call it outside OpenMP parallel regions: oneDNN
+// spreads every product over all threads itself.
+#include <cstdint>
+#include <vector>
+
+#include "primer/tensor/dtype.h"
+
+namespace primer::cpu {
+
+// Matrices [batch..., rows, columns] (2 to 5 dimensions, the same count for every operand of one product),
+// strides in elements; a batch dimension of size 1 with stride 0 broadcasts.
+struct StridedMatrices {
+  void* data;
+  DType dtype;
+  std::vector<std::int64_t> dims;
+  std::vector<std::int64_t> strides;
+};
+
+// out = a b (+ bias, [1..., 1, columns]), or out += that when accumulate. f32 and bf16 operands; out f32 or
+// the operands' dtype.
+void onednn_matmul(const StridedMatrices& a, const StridedMatrices& b, const StridedMatrices* bias,
+                   const StridedMatrices& out, bool accumulate);
+
+}  // namespace primer::cpu
