@@ -1,13 +1,19 @@
-// Causal softmax attention with an optional additive per-head bias. Each (batch, head) pair is computed
-// with Eigen products on strided [T, D] maps of the [B, T, H, D] inputs; backward rebuilds the
-// probabilities from the saved log-sum-exp instead of keeping a [B, H, T, T] tensor alive.
+// Causal softmax attention with an optional additive per-head bias, a block of query rows at a time,
+// backward rebuilding the probabilities from the saved log-sum-exp instead of keeping a [B, H, T, T]
+// tensor alive. f32 training runs each block's products for every (batch, head) pair at once as oneDNN
+// batched matmuls over strided views of the [B, T, H, D] inputs (oneDNN picks AVX-512 or AMX kernels at
+// run time, which Eigen compiled for x86-64-v3 cannot: 3-4x its rate on such CPUs); f64 (the gradient
+// checks) and decoding (fewer queries than keys, a new shape every token) use Eigen products per pair.
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
 #include "backend/cpu/kernel_support.h"
 #include "ops/attention/attention_kernels.h"
+#include "ops/matmul/onednn_matmul.h"
 
 namespace primer::cpu {
 namespace {
@@ -61,30 +67,151 @@ void for_each_query_block(const Dims& d, Body&& body) {
   }
 }
 
-// The block's rows of scores (scale * Q K^T + bias[h], in place) become, over each row's causal part,
-// probabilities: exp(score - lse) with lse the log-sum-exp, computed here (forward) or given (backward).
-// Entries after the query's position become 0. Rows go through Eigen arrays for its vectorised exp:
-// std::exp in a loop stays scalar (it was half of the forward pass).
+// A row of raw scores (Q K^T, in place) becomes, over its causal part (the `seen` keys), probabilities:
+// exp(scale * score + bias - lse) with lse the log-sum-exp, computed here (forward) or given (backward);
+// entries [seen, keys) become 0. Eigen arrays give a vectorised exp: std::exp in a loop stays scalar.
 template <class T>
-void causal_probabilities(Matrix<T>& scores, const QueryBlock& block, std::int64_t query_offset,
+void causal_row(T* row, std::int64_t seen, std::int64_t keys, T scale, const T* bias, T& lse,
+                bool lse_given) {
+  RowArray<T> scores(row, seen);
+  scores *= scale;
+  if (bias != nullptr) scores += ConstRowArray<T>(bias, seen);
+  if (lse_given) {
+    scores = (scores - lse).exp();
+  } else {
+    const T max = scores.maxCoeff();
+    scores = (scores - max).exp();
+    const T total = scores.sum();
+    scores *= T(1) / total;
+    lse = max + std::log(total);
+  }
+  std::fill(row + seen, row + keys, T(0));
+}
+
+// The block's rows of a per-pair [q_time, k_time] score matrix, through causal_row.
+template <class T>
+void causal_probabilities(Matrix<T>& scores, const QueryBlock& block, std::int64_t query_offset, T scale,
                           const T* bias, T* lse, bool lse_given) {
   const std::int64_t stride = scores.cols();
   for (std::int64_t i = block.begin; i < block.begin + block.rows; ++i) {
-    const std::int64_t seen = query_offset + i + 1;
-    T* start = scores.data() + i * stride;
-    RowArray<T> row(start, seen);
-    if (bias != nullptr) row += ConstRowArray<T>(bias + i * stride, seen);
-    if (lse_given) {
-      row = (row - lse[i]).exp();
-    } else {
-      const T max = row.maxCoeff();
-      row = (row - max).exp();
-      const T total = row.sum();
-      row *= T(1) / total;
-      lse[i] = max + std::log(total);
-    }
-    std::fill(start + seen, start + block.keys, T(0));
+    causal_row(scores.data() + i * stride, query_offset + i + 1, block.keys, scale,
+               bias != nullptr ? bias + i * stride : nullptr, lse[i], lse_given);
   }
+}
+
+// The batched f32 path's operands: every (batch, head) pair's rows [first, first + rows) of a [B, T, H, D]
+// tensor as [B, H, rows, D] (or transposed, [B, H, D, rows]); a block's scores as dense [B, H, rows, keys]
+// (or transposed).
+StridedMatrices head_rows(const Tensor& t, const Dims& d, std::int64_t first, std::int64_t rows) {
+  const std::int64_t row_stride = d.heads * d.head_dim;
+  return {t.data<float>() + first * row_stride,
+          DType::f32,
+          {d.batch, d.heads, rows, d.head_dim},
+          {t.size(1) * row_stride, d.head_dim, row_stride, 1}};
+}
+
+StridedMatrices transposed(StridedMatrices m) {
+  std::swap(m.dims[2], m.dims[3]);
+  std::swap(m.strides[2], m.strides[3]);
+  return m;
+}
+
+StridedMatrices scores_of_block(float* data, const Dims& d, const QueryBlock& block) {
+  return {data,
+          DType::f32,
+          {d.batch, d.heads, block.rows, block.keys},
+          {d.heads * block.rows * block.keys, block.rows * block.keys, block.keys, 1}};
+}
+
+// Calls body(pair, r, row) for every row of a block's scores, spread over the threads.
+template <class Body>
+void for_each_score_row(const Dims& d, const QueryBlock& block, float* scores, Body&& body) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t pair_row = 0; pair_row < d.batch * d.heads * block.rows; ++pair_row) {
+    body(pair_row / block.rows, pair_row % block.rows, scores + pair_row * block.keys);
+  }
+}
+
+void attention_forward_batched(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v,
+                               const Tensor& bias, float scale, const Tensor& out, const Tensor& lse) {
+  const float* bias_data = bias.defined() ? bias.data<float>() : nullptr;
+  float* row_lse = lse.data<float>();
+  const Tensor scores = Tensor::empty({d.batch * d.heads * kQueryBlock * d.k_time}, DType::f32);
+  for_each_query_block(d, [&](const QueryBlock& block) {
+    const StridedMatrices s = scores_of_block(scores.data<float>(), d, block);
+    onednn_matmul(head_rows(q, d, block.begin, block.rows), transposed(head_rows(k, d, 0, block.keys)),
+                  nullptr, s, false);
+    for_each_score_row(d, block, scores.data<float>(), [&](std::int64_t pair, std::int64_t r, float* row) {
+      const std::int64_t i = block.begin + r, h = pair % d.heads;
+      causal_row(row, i + 1, block.keys, scale,
+                 bias_data ? bias_data + (h * d.q_time + i) * d.k_time : nullptr,
+                 row_lse[pair * d.q_time + i], false);
+    });
+    onednn_matmul(s, head_rows(v, d, 0, block.keys), nullptr, head_rows(out, d, block.begin, block.rows),
+                  false);
+  });
+}
+
+void attention_backward_batched(const Dims& d, const Tensor& grad_out, const Tensor& q, const Tensor& k,
+                                const Tensor& v, const Tensor& bias, float scale, const Tensor& out,
+                                const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
+                                const Tensor& grad_v, const Tensor& grad_bias) {
+  const float* bias_data = bias.defined() ? bias.data<float>() : nullptr;
+  float* row_lse = lse.data<float>();
+  // row_dot[pair, i] = dO[i] . O[i], the softmax backward's row term.
+  const Tensor row_dot = Tensor::empty({d.batch * d.heads * d.q_time}, DType::f32);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t pair_row = 0; pair_row < d.batch * d.heads * d.q_time; ++pair_row) {
+    const std::int64_t pair = pair_row / d.q_time, i = pair_row % d.q_time;
+    const std::int64_t offset = d.q_head_offset(pair / d.heads, pair % d.heads) + i * d.heads * d.head_dim;
+    row_dot.data<float>()[pair_row] = (ConstRowArray<float>(grad_out.data<float>() + offset, d.head_dim) *
+                                       ConstRowArray<float>(out.data<float>() + offset, d.head_dim))
+                                          .sum();
+  }
+  grad_k.fill(0.0);
+  grad_v.fill(0.0);
+  if (grad_bias.defined()) grad_bias.fill(0.0);
+  const std::int64_t buffer = d.batch * d.heads * kQueryBlock * d.k_time;
+  const Tensor probs = Tensor::empty({buffer}, DType::f32), grad_scores = Tensor::empty({buffer}, DType::f32);
+  for_each_query_block(d, [&](const QueryBlock& block) {
+    const StridedMatrices p = scores_of_block(probs.data<float>(), d, block);
+    const StridedMatrices ds = scores_of_block(grad_scores.data<float>(), d, block);
+    const StridedMatrices q_rows = head_rows(q, d, block.begin, block.rows);
+    const StridedMatrices do_rows = head_rows(grad_out, d, block.begin, block.rows);
+    onednn_matmul(q_rows, transposed(head_rows(k, d, 0, block.keys)), nullptr, p, false);
+    onednn_matmul(do_rows, transposed(head_rows(v, d, 0, block.keys)), nullptr, ds, false);
+    // dS = P * (dO V^T - row_dot): the gradient of the biased scores, scaled by `scale` for Q K^T's
+    // operands once the bias has taken its share.
+    const bool scale_now = !grad_bias.defined();
+    for_each_score_row(d, block, probs.data<float>(), [&](std::int64_t pair, std::int64_t r, float* row) {
+      const std::int64_t i = block.begin + r, h = pair % d.heads;
+      causal_row(row, i + 1, block.keys, scale,
+                 bias_data ? bias_data + (h * d.q_time + i) * d.k_time : nullptr,
+                 row_lse[pair * d.q_time + i], true);
+      RowArray<float> grad(grad_scores.data<float>() + (row - probs.data<float>()), block.keys);
+      grad = ConstRowArray<float>(row, block.keys) * (grad - row_dot.data<float>()[pair * d.q_time + i]);
+      if (scale_now) grad *= scale;
+    });
+    if (grad_bias.defined()) {
+      // One thread per (head, row), batches in order: no races and a fixed summation order.
+#pragma omp parallel for schedule(static)
+      for (std::int64_t head_row = 0; head_row < d.heads * block.rows; ++head_row) {
+        const std::int64_t h = head_row / block.rows, r = head_row % block.rows;
+        RowArray<float> target(grad_bias.data<float>() + (h * d.q_time + block.begin + r) * d.k_time,
+                               block.keys);
+        for (std::int64_t b = 0; b < d.batch; ++b) {
+          RowArray<float> grad(grad_scores.data<float>() + ((b * d.heads + h) * block.rows + r) * block.keys,
+                               block.keys);
+          target += grad;
+          grad *= scale;
+        }
+      }
+    }
+    onednn_matmul(transposed(p), do_rows, nullptr, head_rows(grad_v, d, 0, block.keys), true);
+    onednn_matmul(ds, head_rows(k, d, 0, block.keys), nullptr, head_rows(grad_q, d, block.begin, block.rows),
+                  false);
+    onednn_matmul(transposed(ds), q_rows, nullptr, head_rows(grad_k, d, 0, block.keys), true);
+  });
 }
 
 template <class T>
@@ -102,9 +229,8 @@ void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, co
     Matrix<T> scores(d.q_time, d.k_time);
     for_each_query_block(d, [&](const QueryBlock& block) {
       auto block_scores = scores.block(block.begin, 0, block.rows, block.keys);
-      block_scores.noalias() =
-          scale * (qh.middleRows(block.begin, block.rows) * kh.topRows(block.keys).transpose());
-      causal_probabilities<T>(scores, block, d.query_offset(),
+      block_scores.noalias() = qh.middleRows(block.begin, block.rows) * kh.topRows(block.keys).transpose();
+      causal_probabilities<T>(scores, block, d.query_offset(), scale,
                               bias_data ? bias_data + h * d.q_time * d.k_time : nullptr,
                               lse.data<T>() + pair * d.q_time, false);
       oh.middleRows(block.begin, block.rows).noalias() = block_scores * vh.topRows(block.keys);
@@ -142,8 +268,8 @@ void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tenso
       const auto do_rows = doh.middleRows(block.begin, block.rows);
       auto block_probs = probs.block(block.begin, 0, block.rows, block.keys);
       auto block_grad = grad_scores.block(block.begin, 0, block.rows, block.keys);
-      block_probs.noalias() = scale * (q_rows * kh.topRows(block.keys).transpose());
-      causal_probabilities<T>(probs, block, d.query_offset(), head_bias, row_lse, true);
+      block_probs.noalias() = q_rows * kh.topRows(block.keys).transpose();
+      causal_probabilities<T>(probs, block, d.query_offset(), scale, head_bias, row_lse, true);
       block_grad.noalias() = do_rows * vh.topRows(block.keys).transpose();
       block_grad = block_probs.cwiseProduct(block_grad.colwise() - row_dot.segment(block.begin, block.rows));
       dvh.topRows(block.keys).noalias() += block_probs.transpose() * do_rows;
@@ -190,6 +316,10 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   dispatch_floating(q.dtype(), "attention", [&](auto tag) {
     using T = compute_type<decltype(tag)>;
     check_operands({&q, &k, &v, &bias, &out, &lse}, q.dtype(), "attention");
+    if constexpr (std::is_same_v<T, float>) {
+      if (d.q_time == d.k_time)
+        return attention_forward_batched(d, q, k, v, bias, static_cast<T>(scale), out, lse);
+    }
     attention_forward_typed<T>(d, q, k, v, bias, static_cast<T>(scale), out, lse);
   });
 }
@@ -214,6 +344,12 @@ void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k
     using T = compute_type<decltype(tag)>;
     check_operands({&grad_out, &q, &k, &v, &bias, &out, &lse, &grad_q, &grad_k, &grad_v, &grad_bias},
                    q.dtype(), "attention backward");
+    if constexpr (std::is_same_v<T, float>) {
+      if (d.q_time == d.k_time) {
+        return attention_backward_batched(d, grad_out, q, k, v, bias, static_cast<T>(scale), out, lse, grad_q,
+                                          grad_k, grad_v, grad_bias);
+      }
+    }
     attention_backward_typed<T>(d, grad_out, q, k, v, bias, static_cast<T>(scale), out, lse, grad_q, grad_k,
                                 grad_v, grad_bias);
   });
