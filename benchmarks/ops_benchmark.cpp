@@ -1,7 +1,8 @@
 // primer-bench-ops: where CPU time goes in the hot ops. Each measurement is paired with a named baseline
 // timed in the same run, and the ratios are printed at the end:
 //  - matmul through oneDNN (f32, bf16) against Eigen's f32 GEMM on the same shapes and threads;
-//  - fused softmax cross-entropy (forward + backward) against a memcpy of the logits, its memory floor.
+//  - fused softmax cross-entropy (forward + backward kernels, and the LM head's one-pass kernel) against a
+//    memcpy of the logits, its memory floor, and the one pass against the two kernels.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
 
@@ -94,6 +95,24 @@ void fused_cross_entropy(benchmark::State& state, DType dtype) {
   set_rate(state, kCrossEntropyFlopsPerLogit * static_cast<double>(kRows * kVocab), bytes);
 }
 
+// The fused LM head's kernel: forward and backward in one pass over each row, the gradient written over
+// the logits (from the second iteration on it reads the previous gradient: the same work).
+void one_pass_cross_entropy(benchmark::State& state) {
+  primer::Generator generator(2);
+  const Tensor logits = primer::randn({kRows, kVocab}, DType::f32, generator, 3.0);
+  const Tensor targets = primer::randint({kRows}, 0, kVocab, generator);
+  const Tensor loss = Tensor::empty({1}, DType::f32);
+  const Tensor lse = Tensor::empty({kRows}, DType::f32);
+  const Tensor grad_loss = Tensor::full({1}, 1.0, DType::f32);
+  for (auto _ : state) {
+    primer::cpu::cross_entropy_with_gradient(grad_loss, logits, targets, 1e-4, loss, lse);
+    benchmark::DoNotOptimize(logits.data_ptr());
+  }
+  // Logits read once, gradient written once; one exp per logit.
+  const double bytes = 2.0 * static_cast<double>(kRows * kVocab * 4);
+  set_rate(state, 5.0 * static_cast<double>(kRows * kVocab), bytes);
+}
+
 void logits_memcpy(benchmark::State& state) {
   const Tensor source = Tensor::full({kRows, kVocab}, 1.0, DType::f32);
   const Tensor destination = Tensor::empty_like(source);
@@ -135,6 +154,9 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("cross_entropy/fused_bf16", fused_cross_entropy, DType::bf16)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  benchmark::RegisterBenchmark("cross_entropy/one_pass_f32", one_pass_cross_entropy)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("cross_entropy/memcpy_f32_baseline", logits_memcpy)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -157,6 +179,8 @@ int main(int argc, char** argv) {
   }
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_f32");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_bf16");
+  ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/one_pass_f32");
+  ratio("cross_entropy/fused_f32", "cross_entropy/one_pass_f32");
   benchmark::Shutdown();
   return 0;
 }

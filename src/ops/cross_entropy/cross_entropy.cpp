@@ -12,6 +12,8 @@ const KernelTable<CrossEntropyForward*> cross_entropy_forward_kernels =
     PRIMER_KERNEL_TABLE("cross_entropy", cross_entropy_forward);
 const KernelTable<CrossEntropyBackward*> cross_entropy_backward_kernels =
     PRIMER_KERNEL_TABLE("cross_entropy backward", cross_entropy_backward);
+const KernelTable<CrossEntropyWithGradient*> cross_entropy_with_gradient_kernels =
+    PRIMER_KERNEL_TABLE("cross_entropy with gradient", cross_entropy_with_gradient);
 
 double mean_z_term(const Tensor& lse, const Tensor& targets, double z_loss) {
   if (z_loss == 0.0) return 0.0;

@@ -119,4 +119,59 @@ void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const
   });
 }
 
+void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
+                                 double z_loss, const Tensor& loss, const Tensor& lse) {
+  const Rows rows = check_targets(logits, targets, "cross_entropy with gradient");
+  dispatch_floating(logits.dtype(), "cross_entropy with gradient", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    using Stat = stats_type<T>;
+    check_operand(logits, logits.dtype(), "cross_entropy with gradient", "logits");
+    check_operands({&grad_loss, &loss, &lse}, stats_dtype(logits.dtype()), "cross_entropy with gradient");
+    T* px = logits.data<T>();
+    const std::int32_t* pt = targets.data<std::int32_t>();
+    Stat* plse = lse.data<Stat>();
+    const S scale = rows.counted > 0 ? S(grad_loss.data<Stat>()[0]) / S(rows.counted) : S(0);
+    double total = 0.0;
+#pragma omp parallel reduction(+ : total)
+    {
+      Row<S> buffer;
+#pragma omp for schedule(static)
+      for (std::int64_t n = 0; n < rows.count; ++n) {
+        T* row = px + n * rows.vocab;
+        // The exps go where the row's values were (a converted copy for bf16), still in cache when the
+        // softmax's scale is applied to them.
+        Eigen::Map<Row<S>> e = [&] {
+          if constexpr (std::is_same_v<T, S>) {
+            return Eigen::Map<Row<S>>(row, rows.vocab);
+          } else {
+            buffer.resize(rows.vocab);
+            for (std::int64_t j = 0; j < rows.vocab; ++j) buffer[j] = S(row[j]);
+            return Eigen::Map<Row<S>>(buffer.data(), rows.vocab);
+          }
+        }();
+        const std::int32_t target = pt[n];
+        const S target_logit = target >= 0 ? e[target] : S(0);
+        const S max = e.maxCoeff();
+        e = (e - max).exp();
+        const S sum = e.sum();
+        const S row_lse = max + std::log(sum);
+        plse[n] = static_cast<Stat>(row_lse);
+        if (target < 0) {
+          std::fill_n(row, rows.vocab, T(0));
+          continue;
+        }
+        total += static_cast<double>(row_lse - target_logit + S(z_loss) * row_lse * row_lse);
+        e *= scale * (S(1) + S(2) * S(z_loss) * row_lse) / sum;
+        e[target] -= scale;
+        if constexpr (!std::is_same_v<T, S>) {
+          for (std::int64_t j = 0; j < rows.vocab; ++j) row[j] = static_cast<T>(e[j]);
+        }
+      }
+    }
+    loss.data<Stat>()[0] =
+        static_cast<Stat>(rows.counted > 0 ? total / static_cast<double>(rows.counted) : 0.0);
+  });
+}
+
 }  // namespace primer::cpu

@@ -24,4 +24,12 @@ void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const
       static_cast<std::int64_t*>(counted.data_ptr()), f32(grad_logits, op, "grad_logits"), stream()));
 }
 
+// The two kernels in turn: on the GPU each row's exps are cheap beside its memory traffic, and the
+// backward kernel already writes the gradient over the logits in place.
+void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
+                                 double z_loss, const Tensor& loss, const Tensor& lse) {
+  cross_entropy_forward(logits, targets, z_loss, loss, lse);
+  cross_entropy_backward(grad_loss, logits, targets, lse, z_loss, logits);
+}
+
 }  // namespace primer::cuda

@@ -4,7 +4,10 @@
 // ignored, V or more an error; loss (one element, stats dtype) = mean over counted rows of
 // (lse - logit[target] + z_loss * lse^2); lse: [N]. Backward writes
 // grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot); grad_logits may be logits
-// itself (every element is read before it is written, by the same thread).
+// itself (every element is read before it is written, by the same thread). With gradient: both at once,
+// for the fused LM head, which has its seed when it runs forward: loss and lse as forward writes them, and
+// the logits overwritten by their gradient, one pass over each row where the CPU would otherwise read the
+// logits twice and take every exp twice.
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
@@ -15,7 +18,11 @@ using CrossEntropyForward = void(const Tensor& logits, const Tensor& targets, do
 using CrossEntropyBackward = void(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
                                   const Tensor& lse, double z_loss, const Tensor& grad_logits);
 
+using CrossEntropyWithGradient = void(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
+                                      double z_loss, const Tensor& loss, const Tensor& lse);
+
 extern const KernelTable<CrossEntropyForward*> cross_entropy_forward_kernels;
+extern const KernelTable<CrossEntropyWithGradient*> cross_entropy_with_gradient_kernels;
 extern const KernelTable<CrossEntropyBackward*> cross_entropy_backward_kernels;
 
 // The z-loss share of a loss, z_loss * mean over counted rows of lse^2, for reporting the cross-entropy
@@ -28,5 +35,6 @@ namespace primer {
 
 PRIMER_DECLARE_KERNEL(ops::CrossEntropyForward, cross_entropy_forward)
 PRIMER_DECLARE_KERNEL(ops::CrossEntropyBackward, cross_entropy_backward)
+PRIMER_DECLARE_KERNEL(ops::CrossEntropyWithGradient, cross_entropy_with_gradient)
 
 }  // namespace primer
