@@ -1,8 +1,50 @@
 // Elementwise arithmetic and reductions.
+#include <algorithm>
+#include <vector>
+
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/kernel_support.h"
 
 namespace primer::cpu {
+namespace {
+
+// The sum over [0, count) in double of chunk_sum(begin, end), the same bits whatever the thread count:
+// fixed chunks, then the chunks' sums added in order.
+template <class ChunkSum>
+double ordered_sum(std::int64_t count, ChunkSum chunk_sum) {
+  constexpr std::int64_t kChunk = std::int64_t{1} << 14;
+  std::vector<double> partial(static_cast<std::size_t>((count + kChunk - 1) / kChunk));
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < partial.size(); ++c) {
+    const std::int64_t begin = static_cast<std::int64_t>(c) * kChunk;
+    partial[c] = chunk_sum(begin, std::min(count, begin + kChunk));
+  }
+  double total = 0.0;
+  for (const double chunk : partial) total += chunk;
+  return total;
+}
+
+// A chunk's sum of values (or of their squares) in double, across vector lanes (omp simd): a plain loop
+// into one double is a chain of dependent adds that g++ will not reorder, 4 cycles an element (17 ms for
+// the squares of a 21M model's gradients, against 4 ms to read them). Eigen's cast to double does not
+// vectorise either.
+template <class T>
+double chunk_sum(const T* data, std::int64_t begin, std::int64_t end, bool squares) {
+  double total = 0.0;
+  if (squares) {
+#pragma omp simd reduction(+ : total)
+    for (std::int64_t i = begin; i < end; ++i) {
+      const auto value = static_cast<double>(data[i]);
+      total += value * value;
+    }
+  } else {
+#pragma omp simd reduction(+ : total)
+    for (std::int64_t i = begin; i < end; ++i) total += static_cast<double>(data[i]);
+  }
+  return total;
+}
+
+}  // namespace
 
 void CpuBackend::add_scaled(const Tensor& a, double alpha, const Tensor& b, double beta, const Tensor& out) {
   check_same_shape(a, b, "add_scaled");
@@ -71,9 +113,8 @@ void CpuBackend::sum(const Tensor& x, const Tensor& out) {
     check_operand(out, x.dtype(), "sum", "out");
     const T* px = x.data<T>();
     const std::int64_t count = x.numel();
-    double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) total += static_cast<double>(px[i]);
+    const double total = ordered_sum(
+        count, [px](std::int64_t begin, std::int64_t end) { return chunk_sum(px, begin, end, false); });
     out.data<T>()[0] = static_cast<T>(total);
   });
 }
@@ -85,9 +126,8 @@ void CpuBackend::sum_squares(const Tensor& x, const Tensor& out) {
     check_operand(x, x.dtype(), "sum_squares", "x");
     const T* px = x.data<T>();
     const std::int64_t count = x.numel();
-    double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) total += static_cast<double>(px[i]) * static_cast<double>(px[i]);
+    const double total = ordered_sum(
+        count, [px](std::int64_t begin, std::int64_t end) { return chunk_sum(px, begin, end, true); });
     if (out.dtype() == DType::f64) {
       out.data<double>()[0] = total;
     } else {
