@@ -112,6 +112,14 @@ Trainer::Trainer(TrainConfig config, distributed::Communicator& communicator)
         "device: {}{}", cuda.device_name,
         cuda.interpreted ? " (the CUDA interpret mode: emulated on the CPU, slow, and no GPU's speed)" : "");
   }
+  if (config_.precision == Precision::bf16 && !ops::fast_bf16_products(config_.device)) {
+    // Emulated, bf16 would cost speed and buy nothing: f32 products are then both faster and exact.
+    log().warn(
+        "{}: training.precision: bf16, but this CPU has no bf16 GEMM (emulated bf16 products run at "
+        "about 0.76x the f32 speed): training with f32 products, as precision fp32 would",
+        config_.source);
+    config_.precision = Precision::fp32;
+  }
   PRIMER_CHECK(dataset_.vocab_size <= config_.model.vocab_size,
                "{}: the dataset's vocabulary of {} does not fit model.vocab_size {}", config_.data_directory,
                dataset_.vocab_size, config_.model.vocab_size);

@@ -49,28 +49,6 @@ std::string isa_name(dnnl::cpu_isa isa) {
   }
 }
 
-// Whether oneDNN can build a bf16 matmul on this CPU (under ONEDNN_MAX_CPU_ISA, if set); asked once,
-// and the answer logged, so a run says which path its bf16 products take.
-bool native_bf16_gemm() {
-  static const bool native = [] {
-    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    const dnnl::memory::desc md({1, 16, 16}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::abc);
-    const dnnl::memory::desc out({1, 16, 16}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::abc);
-    bool available = true;
-    try {
-      dnnl::matmul::primitive_desc(dnnl::matmul::desc(md, md, out), engine);
-    } catch (const dnnl::error&) {
-      available = false;
-    }
-    log().info("bf16 matmuls: {} (oneDNN CPU ISA {})",
-               available ? "oneDNN's native bf16 GEMM"
-                         : "no native bf16 GEMM on this CPU; bf16 operands widened to f32, f32 GEMM",
-               isa_name(dnnl::get_effective_cpu_isa()));
-    return available;
-  }();
-  return native;
-}
-
 void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
                       bool accumulate) {
   using Strided = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
@@ -101,6 +79,28 @@ void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, cons
 }
 
 }  // namespace
+
+// Whether oneDNN can build a bf16 matmul on this CPU (under ONEDNN_MAX_CPU_ISA, if set); asked once,
+// and the answer logged, so a run says which path its bf16 products take.
+bool native_bf16_gemm() {
+  static const bool native = [] {
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    const dnnl::memory::desc md({1, 16, 16}, dnnl::memory::data_type::bf16, dnnl::memory::format_tag::abc);
+    const dnnl::memory::desc out({1, 16, 16}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::abc);
+    bool available = true;
+    try {
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(md, md, out), engine);
+    } catch (const dnnl::error&) {
+      available = false;
+    }
+    log().info("bf16 matmuls: {} (oneDNN CPU ISA {})",
+               available ? "oneDNN's native bf16 GEMM"
+                         : "no native bf16 GEMM on this CPU; bf16 operands widened to f32, f32 GEMM",
+               isa_name(dnnl::get_effective_cpu_isa()));
+    return available;
+  }();
+  return native;
+}
 
 void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate) {
   for (const Tensor* t : {&a, &b, &out, &bias}) {

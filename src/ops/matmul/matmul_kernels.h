@@ -17,4 +17,9 @@ namespace primer {
 
 PRIMER_DECLARE_KERNEL(ops::MatmulKernel, matmul)
 
+namespace cpu {
+// Whether oneDNN has a bf16 GEMM on this CPU (under ONEDNN_MAX_CPU_ISA, if set); asked once and logged.
+bool native_bf16_gemm();
+}  // namespace cpu
+
 }  // namespace primer

@@ -1,5 +1,6 @@
 #include "primer/ops/matmul_precision.h"
 
+#include "ops/matmul/matmul_kernels.h"
 #include "primer/core/error.h"
 
 namespace primer::ops {
@@ -9,6 +10,10 @@ thread_local DType current = DType::f32;
 
 DType matmul_precision() {
   return current;
+}
+
+bool fast_bf16_products(Device device) {
+  return device.kind != DeviceKind::cpu || cpu::native_bf16_gemm();
 }
 
 MatmulPrecisionScope::MatmulPrecisionScope(DType precision) : previous_(current) {
