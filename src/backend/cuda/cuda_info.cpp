@@ -63,7 +63,9 @@ bool cuda_self_test(std::string& error) {
 #else
 
 CudaInfo cuda_info() {
-  return CudaInfo{false, 0, "", "this build has no CUDA (configured with PRIMER_CUDA=OFF or no nvcc)"};
+  CudaInfo info;
+  info.error = "this build has no CUDA (configured with PRIMER_CUDA=OFF or no nvcc)";
+  return info;
 }
 
 CudaMemory cuda_memory() {
