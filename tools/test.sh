@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what is missing, builds with CUDA when nvcc exists, runs every
-# test, then builds everything again under AddressSanitizer + UBSan with the CUDA code in the interpret
-# mode (an emulated device on the CPU) and runs every test there, the CUDA ones included; then the
+# test, compiles the layers' no-CUDA branches, then builds everything again under AddressSanitizer +
+# UBSan with the CUDA code in the interpret mode (an emulated device on the CPU) and runs every test
+# there, the CUDA ones included; then the
 # interpret mode's race checker under ThreadSanitizer; last, the cluster tests (a two-host Slurm cluster
 # made on this machine, docs/cluster_testing.md), which need root: elsewhere they skip, saying why, but in
 # CI (CI set, as .ci/run sets it) a skip fails the run.
@@ -15,6 +16,13 @@ echo "== release build (CUDA kernels compiled when nvcc is present) =="
 cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$repo/build" -j"$jobs"
 ctest --test-dir "$repo/build" --output-on-failure -j"$jobs" --label-exclude cluster
+
+echo "== the layers with a branch for builds without CUDA (-DPRIMER_CUDA=OFF) compile =="
+# The builds above both have CUDA (nvcc or the interpret mode); this keeps the other branch of
+# cuda_info.cpp, the backend registry and the collectives building (it once broke unseen).
+cmake -S "$repo" -B "$repo/build-nocuda" -DCMAKE_BUILD_TYPE=Release -DPRIMER_CUDA=OFF -DPRIMER_BUILD_TESTS=OFF \
+  -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$repo/build-nocuda" -j"$jobs" --target primer_backend primer_distributed
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, CUDA in the interpret mode =="
 # The same tests again, the CUDA ones included: the .cu kernels, cuBLASLt and NCCL run over the emulated
