@@ -163,6 +163,8 @@ PYTHON
       done
       echo "job $1 is $(job_field "$1" JobState) ($(job_field "$1" Reason)) after $(job_field "$1" Restarts) restarts, not $2, after $3 s"
       cat "$work"/*.out
+      echo "Slurm's logs on job $1:"
+      grep -h -E "(JobId|job|StepId)[ =]?$1\b" "$cluster"/log/slurm*.log | tail -30
       exit 1
     }
     job=$(submit "$work/requeued" "$work/job.out" --time=1)
@@ -174,11 +176,12 @@ PYTHON
       { echo "the first run did not stop at Slurm's TERM"; cat "$work/job.out"; exit 1; }
     echo "first run: $stopped; $(grep -o "Exited with exit code 143" "$work/job.out" | head -1); $(grep -m1 -o "requeued$" "$work/job.out")"
     grep -q "tasks 0-1: Exited with exit code 143" "$work/job.out" || { cat "$work/job.out"; exit 1; }
-    # Skip the requeue's 120 s wait, once the first run's step daemons are gone (Slurm's wait covers that:
-    # a step that starts sooner finds its PMIx socket still taken); a limit the rest of the run fits in,
-    # so no second TERM.
+    # Skip the requeue's 120 s wait, once the first run's step daemons are gone and h1 has finished
+    # completing the job (Slurm's wait covers both: a step that starts sooner finds its PMIx socket still
+    # taken, and a CI run once saw the restart fail with no output while h1 was still completing); a limit
+    # the rest of the run fits in, so no second TERM.
     for _ in $(seq 300); do
-      [ -z "$(processes_on_host 1 slurmstepd)" ] && break
+      [ -z "$(processes_on_host 1 slurmstepd)" ] && [ "$(on_host 1 sinfo -h -n h1 -o %t)" = idle ] && break
       sleep 0.1
     done
     on_host 1 scontrol update JobId="$job" StartTime=now TimeLimit=30
