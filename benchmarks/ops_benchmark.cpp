@@ -2,7 +2,9 @@
 // timed in the same run, and the ratios are printed at the end:
 //  - matmul through oneDNN (f32, bf16) against Eigen's f32 GEMM on the same shapes and threads;
 //  - fused softmax cross-entropy (forward + backward kernels, and the LM head's one-pass kernel) against a
-//    memcpy of the logits, its memory floor, and the one pass against the two kernels.
+//    memcpy of the logits, its memory floor, and the one pass against the two kernels;
+//  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products;
+//  - the causal depthwise convolution's backward, as GB/s of its one pass.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
 
@@ -11,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "ops/attention/attention_kernels.h"
+#include "ops/causal_dconv/causal_dconv_kernels.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
 #include "primer/ops/linear.h"
 #include "primer/tensor/random.h"
@@ -124,6 +128,66 @@ void logits_memcpy(benchmark::State& state) {
   set_rate(state, 0.0, 2.0 * static_cast<double>(bytes));
 }
 
+// Causal attention at the tiny model's shape (batch 8, seq 256, 4 heads of 64), training, with or without
+// a T5 bias [heads, seq, seq] (the tiny configs use one; its gradient is summed over the batch).
+// GFLOP/s counts the causal half of each product: forward Q K^T and P V; backward recomputes Q K^T and
+// runs dO V^T, dV, dQ and dK.
+constexpr std::int64_t kBatch = 8, kTime = 256, kHeads = 4, kHeadDim = 64;
+constexpr double kCausalProductFlops = static_cast<double>(kBatch * kHeads * kTime * kTime * kHeadDim);
+
+struct AttentionOperands {
+  AttentionOperands(primer::Generator& generator, bool with_bias)
+      : q(primer::randn({kBatch, kTime, kHeads, kHeadDim}, DType::f32, generator)),
+        k(primer::randn(q.shape(), DType::f32, generator)),
+        v(primer::randn(q.shape(), DType::f32, generator)),
+        bias(with_bias ? primer::randn({kHeads, kTime, kTime}, DType::f32, generator) : Tensor()),
+        grad_bias(with_bias ? Tensor::empty_like(bias) : Tensor()),
+        out(Tensor::empty(q.shape(), DType::f32)),
+        lse(Tensor::empty({kBatch, kHeads, kTime}, DType::f32)) {}
+  Tensor q, k, v, bias, grad_bias, out, lse;
+  double scale = 0.125;
+};
+
+void attention_forward(benchmark::State& state, bool with_bias) {
+  primer::Generator generator(3);
+  const AttentionOperands a(generator, with_bias);
+  for (auto _ : state) {
+    primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse);
+    benchmark::DoNotOptimize(a.out.data_ptr());
+  }
+  set_rate(state, 2.0 * kCausalProductFlops, 4.0 * static_cast<double>(a.q.numel() * 4));
+}
+
+void attention_backward(benchmark::State& state, bool with_bias) {
+  primer::Generator generator(3);
+  const AttentionOperands a(generator, with_bias);
+  primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse);
+  const Tensor grad_out = primer::randn(a.q.shape(), DType::f32, generator);
+  const Tensor grad_q = Tensor::empty_like(a.q), grad_k = Tensor::empty_like(a.q),
+               grad_v = Tensor::empty_like(a.q);
+  for (auto _ : state) {
+    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, Tensor(), a.scale, DType::f32, a.out, a.lse,
+                                    grad_q, grad_k, grad_v, Tensor());
+    benchmark::DoNotOptimize(grad_k.data_ptr());
+  }
+  set_rate(state, 5.0 * kCausalProductFlops, 8.0 * static_cast<double>(a.q.numel() * 4));
+}
+
+// The convolution's backward at the tiny model's [batch 8, seq 256, 256] projections: x and dy read, dx
+// written (the taps' gradients are summed from the same rows while they are in cache).
+void dconv_backward(benchmark::State& state) {
+  primer::Generator generator(3);
+  const Tensor x = primer::randn({8, 256, 256}, DType::f32, generator);
+  const Tensor gy = primer::randn({8, 256, 256}, DType::f32, generator);
+  const Tensor w = primer::randn({3, 256}, DType::f32, generator);
+  const Tensor gx = Tensor::empty_like(x), gw = Tensor::empty_like(w);
+  for (auto _ : state) {
+    primer::cpu::causal_dconv_backward(gy, x, w, gx, gw);
+    benchmark::DoNotOptimize(gx.data_ptr());
+  }
+  set_rate(state, 0, 3.0 * static_cast<double>(x.numel() * 4));
+}
+
 class RecordingReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -161,6 +225,19 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 
+  for (const bool with_bias : {false, true}) {
+    const std::string suffix = with_bias ? "_t5_bias" : "";
+    benchmark::RegisterBenchmark(("attention/forward_f32" + suffix).c_str(), attention_forward, with_bias)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("attention/backward_f32" + suffix).c_str(), attention_backward, with_bias)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+
+  benchmark::RegisterBenchmark("dconv/backward_f32", dconv_backward)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::Initialize(&argc, argv);
   RecordingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -3,10 +3,10 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <type_traits>
+#include <vector>
 
 #include "primer/backend/stats_dtype.h"
 #include "primer/core/error.h"
@@ -53,22 +53,43 @@ inline std::int64_t row_length(const Tensor& x) {
   return x.dim() == 0 ? 1 : x.size(-1);
 }
 
-// out[c] = sum over rows n of term(n, c), accumulated in double: column blocks in parallel, each
-// summing rows in order, so the result does not depend on the thread count.
+// Column sums over rows without a dependence on the thread count: rows go in fixed chunks of
+// kColumnSumChunkRows, spread over the threads; body(begin, end, sums) handles rows [begin, end) (a row
+// pass can do its other work there, while the rows are in cache) and adds its terms into sums (`columns`
+// doubles, zeroed); the chunks' sums are then added in chunk order into totals.
+constexpr std::int64_t kColumnSumChunkRows = 64;
+
+template <class Body>
+void column_sums_by_row_chunks(std::int64_t rows, std::int64_t columns, double* totals, Body&& body) {
+  const std::int64_t chunks = (rows + kColumnSumChunkRows - 1) / kColumnSumChunkRows;
+  std::vector<double> sums(static_cast<std::size_t>(chunks * columns), 0.0);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const std::int64_t begin = chunk * kColumnSumChunkRows;
+    body(begin, std::min(rows, begin + kColumnSumChunkRows), sums.data() + chunk * columns);
+  }
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < columns; ++c) {
+    double total = 0.0;
+    for (std::int64_t chunk = 0; chunk < chunks; ++chunk)
+      total += sums[static_cast<std::size_t>(chunk * columns + c)];
+    totals[c] = total;
+  }
+}
+
+// out[c] = sum over rows n of term(n, c), accumulated in double, independent of the thread count.
 template <class Out, class Term>
 void column_reduce(std::int64_t rows, std::int64_t columns, Out* out, Term&& term) {
-  constexpr std::int64_t block = 32;
-  const std::int64_t blocks = (columns + block - 1) / block;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::int64_t begin = b * block;
-    const std::int64_t width = std::min(block, columns - begin);
-    std::array<double, block> accumulators{};
-    for (std::int64_t n = 0; n < rows; ++n) {
-      for (std::int64_t j = 0; j < width; ++j) accumulators[j] += static_cast<double>(term(n, begin + j));
-    }
-    for (std::int64_t j = 0; j < width; ++j) out[begin + j] = static_cast<Out>(accumulators[j]);
-  }
+  std::vector<double> totals(static_cast<std::size_t>(columns));
+  column_sums_by_row_chunks(rows, columns, totals.data(),
+                            [&](std::int64_t begin, std::int64_t end, double* sums) {
+                              for (std::int64_t n = begin; n < end; ++n) {
+#pragma omp simd
+                                for (std::int64_t c = 0; c < columns; ++c)
+                                  sums[c] += static_cast<double>(term(n, c));
+                              }
+                            });
+  for (std::int64_t c = 0; c < columns; ++c) out[c] = static_cast<Out>(totals[static_cast<std::size_t>(c)]);
 }
 
 }  // namespace primer::cpu

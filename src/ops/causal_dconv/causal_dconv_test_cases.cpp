@@ -13,6 +13,9 @@ const OpCaseRegistration registered{[] {
       {"causal_dconv", "causal_dconv", {{"x", {2, 7, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
       // A sequence shorter than the kernel exercises the zero padding alone.
       {"causal_dconv T=1", "causal_dconv", {{"x", {2, 1, 5}}, {"weight", {3, 5}}}, {}, {}, convolve},
+      // Longer than the CPU backward's chunk of 64 rows: taps reaching into the previous chunk, a partial
+      // last chunk.
+      {"causal_dconv T=130", "causal_dconv", {{"x", {2, 130, 3}}, {"weight", {3, 3}}}, {}, {}, convolve},
   };
 }};
 

@@ -22,6 +22,13 @@ const OpCaseRegistration registered{[] {
        {},
        {},
        [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1], v[2]); }},
+      // The bias gradient's column sums over more rows than the CPU takes in a chunk (64).
+      {"linear over 70 rows",
+       "linear",
+       {{"x", {2, 35, 9}}, {"weight", {5, 9}}, {"bias", {5}}},
+       {},
+       {},
+       [](const Inputs& v, const Indices&) { return ops::linear(v[0], v[1], v[2]); }},
       {"linear without bias",
        "linear_without_bias",
        {{"x", {2, 3, 7}}, {"weight", {5, 7}}},

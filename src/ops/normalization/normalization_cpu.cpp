@@ -56,32 +56,45 @@ void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& ga
     const Stat* pm = mean.data<Stat>();
     const Stat* pr = rstd.data<Stat>();
     T* pdx = grad_x.data<T>();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t n = 0; n < rows; ++n) {
-      const S mu = pm[n];
-      const S inv = pr[n];
-      S mean_dxhat = 0;
-      S mean_dxhat_xhat = 0;
-      for (std::int64_t c = 0; c < width; ++c) {
-        const S xhat = (S(px[n * width + c]) - mu) * inv;
-        const S dxhat = S(pdy[n * width + c]) * S(pg[c]);
-        mean_dxhat += dxhat;
-        mean_dxhat_xhat += dxhat * xhat;
-      }
-      mean_dxhat /= S(width);
-      mean_dxhat_xhat /= S(width);
-      for (std::int64_t c = 0; c < width; ++c) {
-        const S xhat = (S(px[n * width + c]) - mu) * inv;
-        const S dxhat = S(pdy[n * width + c]) * S(pg[c]);
-        pdx[n * width + c] = static_cast<T>(inv * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat));
-      }
-    }
-    column_reduce(rows, width, grad_gamma.data<T>(), [&](std::int64_t n, std::int64_t c) {
-      return S(pdy[n * width + c]) * (S(px[n * width + c]) - S(pm[n])) * S(pr[n]);
-    });
-    if (grad_beta.defined()) {
-      column_reduce(rows, width, grad_beta.data<T>(),
-                    [&](std::int64_t n, std::int64_t c) { return pdy[n * width + c]; });
+    // One pass: each row's input gradient, and its terms of gamma's and beta's gradients (sums of
+    // [width] each) while the row is in cache.
+    const bool with_beta = grad_beta.defined();
+    const std::int64_t sum_columns = with_beta ? 2 * width : width;
+    std::vector<double> totals(static_cast<std::size_t>(sum_columns));
+    column_sums_by_row_chunks(
+        rows, sum_columns, totals.data(), [&](std::int64_t begin, std::int64_t end, double* sums) {
+          for (std::int64_t n = begin; n < end; ++n) {
+            const S mu = pm[n];
+            const S inv = pr[n];
+            const T* xn = px + n * width;
+            const T* dyn = pdy + n * width;
+            S mean_dxhat = 0;
+            S mean_dxhat_xhat = 0;
+#pragma omp simd reduction(+ : mean_dxhat, mean_dxhat_xhat)
+            for (std::int64_t c = 0; c < width; ++c) {
+              const S xhat = (S(xn[c]) - mu) * inv;
+              const S dxhat = S(dyn[c]) * S(pg[c]);
+              mean_dxhat += dxhat;
+              mean_dxhat_xhat += dxhat * xhat;
+              sums[c] += static_cast<double>(S(dyn[c]) * xhat);
+            }
+            mean_dxhat /= S(width);
+            mean_dxhat_xhat /= S(width);
+#pragma omp simd
+            for (std::int64_t c = 0; c < width; ++c) {
+              const S xhat = (S(xn[c]) - mu) * inv;
+              const S dxhat = S(dyn[c]) * S(pg[c]);
+              pdx[n * width + c] = static_cast<T>(inv * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat));
+            }
+            if (with_beta) {
+#pragma omp simd
+              for (std::int64_t c = 0; c < width; ++c) sums[width + c] += static_cast<double>(dyn[c]);
+            }
+          }
+        });
+    for (std::int64_t c = 0; c < width; ++c) {
+      grad_gamma.data<T>()[c] = static_cast<T>(totals[static_cast<std::size_t>(c)]);
+      if (with_beta) grad_beta.data<T>()[c] = static_cast<T>(totals[static_cast<std::size_t>(width + c)]);
     }
   });
 }
@@ -118,23 +131,30 @@ void rms_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& gamm
     const T* pg = gamma.data<T>();
     const Stat* pr = rstd.data<Stat>();
     T* pdx = grad_x.data<T>();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t n = 0; n < rows; ++n) {
-      const S inv = pr[n];
-      S mean_dxhat_xhat = 0;
-      for (std::int64_t c = 0; c < width; ++c) {
-        mean_dxhat_xhat += S(pdy[n * width + c]) * S(pg[c]) * S(px[n * width + c]) * inv;
-      }
-      mean_dxhat_xhat /= S(width);
-      for (std::int64_t c = 0; c < width; ++c) {
-        const S xhat = S(px[n * width + c]) * inv;
-        pdx[n * width + c] =
-            static_cast<T>(inv * (S(pdy[n * width + c]) * S(pg[c]) - xhat * mean_dxhat_xhat));
-      }
-    }
-    column_reduce(rows, width, grad_gamma.data<T>(), [&](std::int64_t n, std::int64_t c) {
-      return S(pdy[n * width + c]) * S(px[n * width + c]) * S(pr[n]);
-    });
+    std::vector<double> totals(static_cast<std::size_t>(width));
+    column_sums_by_row_chunks(
+        rows, width, totals.data(), [&](std::int64_t begin, std::int64_t end, double* sums) {
+          for (std::int64_t n = begin; n < end; ++n) {
+            const S inv = pr[n];
+            const T* xn = px + n * width;
+            const T* dyn = pdy + n * width;
+            S mean_dxhat_xhat = 0;
+#pragma omp simd reduction(+ : mean_dxhat_xhat)
+            for (std::int64_t c = 0; c < width; ++c) {
+              const S dy_xhat = S(dyn[c]) * S(xn[c]) * inv;
+              mean_dxhat_xhat += dy_xhat * S(pg[c]);
+              sums[c] += static_cast<double>(dy_xhat);
+            }
+            mean_dxhat_xhat /= S(width);
+#pragma omp simd
+            for (std::int64_t c = 0; c < width; ++c) {
+              const S xhat = S(xn[c]) * inv;
+              pdx[n * width + c] = static_cast<T>(inv * (S(dyn[c]) * S(pg[c]) - xhat * mean_dxhat_xhat));
+            }
+          }
+        });
+    for (std::int64_t c = 0; c < width; ++c)
+      grad_gamma.data<T>()[c] = static_cast<T>(totals[static_cast<std::size_t>(c)]);
   });
 }
 
