@@ -31,7 +31,8 @@ void accumulate(std::unordered_map<Node*, Tensor>& pending, Node* node, const Te
   auto [slot, inserted] = pending.try_emplace(node, grad);
   if (inserted) return;
   check_same_shape(slot->second, grad, "gradient sum");
-  Tensor sum = Tensor::empty_like(slot->second);
+  // A pending sum nothing else references is added to in place.
+  Tensor sum = slot->second.sole_view_of_its_storage() ? slot->second : Tensor::empty_like(slot->second);
   backend_for(sum.device()).add_scaled(slot->second, 1.0, grad, 1.0, sum);
   slot->second = sum;
 }

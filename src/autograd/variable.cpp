@@ -13,7 +13,9 @@ struct Variable::State {
   std::function<void()> after_accumulation;
 };
 
-// The sink of a leaf's gradients. It holds the leaf weakly: a graph must not keep parameters alive.
+// The sink of a leaf's gradients. A first gradient that nothing else references becomes the leaf's
+// gradient without a copy, as PyTorch's AccumulateGrad steals it; one that backward handed to several
+// inputs (add's) is copied. It holds the leaf weakly: a graph must not keep parameters alive.
 class AccumulateGrad final : public Node {
  public:
   explicit AccumulateGrad(std::weak_ptr<Variable::State> leaf)
@@ -24,8 +26,9 @@ class AccumulateGrad final : public Node {
     if (!leaf || !grad_output.defined()) return {};
     check_same_shape(leaf->value, grad_output, "gradient accumulation");
     if (!leaf->grad.defined()) {
-      leaf->grad = grad_output.dtype() == leaf->value.dtype() ? grad_output.clone()
-                                                              : grad_output.to(leaf->value.dtype());
+      leaf->grad = grad_output.dtype() != leaf->value.dtype() ? grad_output.to(leaf->value.dtype())
+                   : grad_output.sole_view_of_its_storage()   ? grad_output
+                                                              : grad_output.clone();
     } else {
       const Tensor addend = grad_output.to(leaf->grad.dtype());
       backend_for(leaf->grad.device()).add_scaled(leaf->grad, 1.0, addend, 1.0, leaf->grad);

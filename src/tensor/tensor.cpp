@@ -48,6 +48,11 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+bool Tensor::sole_view_of_its_storage() const {
+  return defined() && storage_.use_count() == 1 && offset_ == 0 && is_contiguous() &&
+         storage_->nbytes() == static_cast<std::size_t>(numel()) * dtype_size(dtype_);
+}
+
 void* Tensor::data_ptr() const {
   PRIMER_CHECK(defined(), "data access on an undefined tensor");
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<std::int64_t>(dtype_size(dtype_));

@@ -49,6 +49,16 @@ TEST(Autograd, SharedGradientTensorsAreNotAliasedIntoLeaves) {
   EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{1.0}));
 }
 
+TEST(Autograd, APendingGradientSharedWithAnotherInputIsNotSummedInPlace) {
+  const Variable x = leaf({1.0});
+  const Variable y1 = ops::scale(x, 2.0);
+  const Variable y2 = ops::scale(x, 3.0);
+  // The outer add hands one tensor to the inner add and to y1; the inner add hands its (the same) tensor
+  // to y1 and y2. y1's two gradients are summed; y2's must stay 1.
+  ops::sum(ops::add(ops::add(y1, y2), y1)).backward();  // d/dx (2x + 3x + 2x) = 7
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{7.0}));
+}
+
 TEST(Autograd, NoGradScopeRecordsNothing) {
   const Variable x = leaf({1.0});
   Variable y;

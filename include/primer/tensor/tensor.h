@@ -44,6 +44,9 @@ class Tensor {
   DType dtype() const { return dtype_; }
   Device device() const { return storage_ ? storage_->device() : Device::cpu(); }
   bool is_contiguous() const;
+  // No other tensor shares this one's storage, and it spans all of it: whoever holds it may keep it or
+  // write into it in place without anyone else seeing the change.
+  bool sole_view_of_its_storage() const;
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
   void* data_ptr() const;
