@@ -24,9 +24,10 @@ FeedForward::FeedForward(const FeedForwardOptions& options, Generator& generator
 
 Variable FeedForward::operator()(const Variable& x) const {
   switch (kind_) {
-    case FeedForwardKind::relu: return (*out_proj_)(ops::relu((*in_proj_)(x)));
+    // ReLU and squared ReLU run as the projection's epilogue: their output gives their derivative.
+    case FeedForwardKind::relu: return (*out_proj_)((*in_proj_)(x, Activation::relu));
     case FeedForwardKind::gelu: return (*out_proj_)(ops::gelu((*in_proj_)(x)));
-    case FeedForwardKind::squared_relu: return (*out_proj_)(ops::squared_relu((*in_proj_)(x)));
+    case FeedForwardKind::squared_relu: return (*out_proj_)((*in_proj_)(x, Activation::squared_relu));
     case FeedForwardKind::swiglu: return (*out_proj_)(ops::swiglu((*gate_proj_)(x), (*up_proj_)(x)));
   }
   PRIMER_FAIL("unknown feed-forward kind");

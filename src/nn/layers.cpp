@@ -19,6 +19,10 @@ Variable Linear::operator()(const Variable& x) const {
   return ops::linear(x, weight_, bias_);
 }
 
+Variable Linear::operator()(const Variable& x, Activation activation) const {
+  return ops::linear_activation(x, weight_, bias_, activation);
+}
+
 Norm::Norm(NormKind kind, std::int64_t width, double eps) : kind_(kind), eps_(eps) {
   scale_ = register_parameter("weight", Tensor::full({width}, 1.0, DType::f32), ParameterRole::scale_or_bias);
   if (kind == NormKind::layer_norm)

@@ -104,6 +104,7 @@ FUNCTIONS = {
     "matmul": lambda a, b: a @ b,
     "linear": lambda x, weight, bias: F.linear(x, weight, bias),
     "linear_without_bias": lambda x, weight: F.linear(x, weight),
+    "linear_activation": lambda x, weight, bias, activation: FUNCTIONS[activation](F.linear(x, weight, bias)),
     "embedding": lambda table, ids: F.embedding(ids.long(), table),
     "layer_norm": lambda x, gamma, beta, eps: F.layer_norm(x, (x.shape[-1],), gamma, beta, eps),
     "layer_norm_without_beta": lambda x, gamma, eps: F.layer_norm(x, (x.shape[-1],), gamma, None, eps),

@@ -3,6 +3,7 @@
 // causal depthwise convolution of Multi-DConv-Head Attention. Initialisation follows Mesh-TF, the code
 // the Primer paper used (docs/models.md).
 #include "primer/nn/module.h"
+#include "primer/ops/activation_kind.h"
 #include "primer/ops/residual_rms_norm.h"
 #include "primer/tensor/random.h"
 
@@ -15,6 +16,8 @@ class Linear : public Module {
  public:
   Linear(std::int64_t in, std::int64_t out, bool bias, double init_std, Generator& generator);
   Variable operator()(const Variable& x) const;
+  // activation(this(x)) fused, for relu and squared_relu (ops::linear_activation).
+  Variable operator()(const Variable& x, Activation activation) const;
   const Variable& weight() const { return weight_; }
 
  private:

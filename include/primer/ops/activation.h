@@ -18,6 +18,12 @@ inline Variable gelu(const Variable& x) {
 inline Variable silu(const Variable& x) {
   return activation(Activation::silu, x);
 }
+// grad_x = grad_y * the activation's derivative written in its output y, for relu and squared_relu (a
+// producer that fused the activation kept y alone; see ops::linear_activation). Contiguous operands of
+// one shape; grad_x may be grad_y.
+void activation_gradient_from_output(Activation kind, const Tensor& y, const Tensor& grad_y,
+                                     const Tensor& grad_x);
+
 // silu(gate) * up, fused.
 Variable swiglu(const Variable& gate, const Variable& up);
 

@@ -1,5 +1,6 @@
 #include "primer/ops/activation.h"
 
+#include "ops/activation/activation_formulas.h"
 #include "ops/activation/activation_kernels.h"
 #include "primer/autograd/record.h"
 #include "primer/backend/kernel_table.h"
@@ -12,6 +13,8 @@ const KernelTable<ActivationForward*> activation_forward_kernels =
     PRIMER_KERNEL_TABLE("activation", activation_forward);
 const KernelTable<ActivationBackward*> activation_backward_kernels =
     PRIMER_KERNEL_TABLE("activation backward", activation_backward);
+const KernelTable<ActivationBackwardFromOutput*> from_output_kernels =
+    PRIMER_KERNEL_TABLE("activation backward", activation_backward_from_output);
 const KernelTable<SwigluForward*> swiglu_forward_kernels = PRIMER_KERNEL_TABLE("swiglu", swiglu_forward);
 const KernelTable<SwigluBackward*> swiglu_backward_kernels =
     PRIMER_KERNEL_TABLE("swiglu backward", swiglu_backward);
@@ -28,6 +31,15 @@ Variable activation(Activation kind, const Variable& x) {
     activation_backward_kernels.at(xv.device())(kind, xv, g.contiguous(), grad_x);
     return std::vector<Tensor>{grad_x};
   });
+}
+
+void activation_gradient_from_output(Activation kind, const Tensor& y, const Tensor& grad_y,
+                                     const Tensor& grad_x) {
+  PRIMER_CHECK(has_derivative_from_output(kind), "activation {}: its output does not give its derivative",
+               static_cast<int>(kind));
+  check_same_shape(y, grad_y, "activation backward");
+  check_same_shape(y, grad_x, "activation backward");
+  from_output_kernels.at(y.device())(kind, y, grad_y, grad_x);
 }
 
 Variable swiglu(const Variable& gate, const Variable& up) {

@@ -23,6 +23,14 @@ __global__ void activation_backward_kernel(const float* x, const float* grad_y, 
   }
 }
 
+template <Activation K>
+__global__ void activation_backward_from_output_kernel(const float* y, const float* grad_y, float* grad_x,
+                                                       std::int64_t count) {
+  PRIMER_GRID_STRIDE(i, count) {
+    grad_x[i] = grad_y[i] * ops::derivative_from_output<K>(y[i]);
+  }
+}
+
 __global__ void swiglu_forward_kernel(const float* gate, const float* up, float* y, std::int64_t count) {
   PRIMER_GRID_STRIDE(i, count) {
     y[i] = activate<Activation::silu>(gate[i]) * up[i];
@@ -53,6 +61,15 @@ cudaError_t activation_backward(Activation kind, const float* x, const float* gr
   const bool known = ops::dispatch_activation(kind, [&](auto activation) {
     PRIMER_LAUNCH(activation_backward_kernel<decltype(activation)::value>, blocks_for(count), kThreads, 0,
                   stream, x, grad_y, grad_x, count);
+  });
+  return known ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t activation_backward_from_output(Activation kind, const float* y, const float* grad_y,
+                                            float* grad_x, std::int64_t count, cudaStream_t stream) {
+  const bool known = ops::dispatch_output_derivative(kind, [&](auto activation) {
+    PRIMER_LAUNCH(activation_backward_from_output_kernel<decltype(activation)::value>, blocks_for(count),
+                  kThreads, 0, stream, y, grad_y, grad_x, count);
   });
   return known ? cudaGetLastError() : cudaErrorInvalidValue;
 }

@@ -9,6 +9,9 @@ cudaError_t activation_forward(Activation kind, const float* x, float* y, std::i
                                cudaStream_t stream);
 cudaError_t activation_backward(Activation kind, const float* x, const float* grad_y, float* grad_x,
                                 std::int64_t count, cudaStream_t stream);
+// grad_x = grad_y * the derivative written in the output y (relu, squared_relu); grad_x may be grad_y.
+cudaError_t activation_backward_from_output(Activation kind, const float* y, const float* grad_y,
+                                            float* grad_x, std::int64_t count, cudaStream_t stream);
 // y = silu(gate) * up
 cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
                            cudaStream_t stream);

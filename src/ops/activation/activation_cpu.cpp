@@ -51,6 +51,27 @@ void activation_backward(Activation kind, const Tensor& x, const Tensor& grad_y,
   });
 }
 
+void activation_backward_from_output(Activation kind, const Tensor& y, const Tensor& grad_y,
+                                     const Tensor& grad_x) {
+  dispatch_floating(y.dtype(), "activation backward", [&](auto tag) {
+    using T = decltype(tag);
+    using S = compute_type<T>;
+    check_operands({&y, &grad_y, &grad_x}, y.dtype(), "activation backward");
+    const T* py = y.data<T>();
+    const T* pdy = grad_y.data<T>();
+    T* pdx = grad_x.data<T>();
+    const std::int64_t count = y.numel();
+    const bool known = ops::dispatch_output_derivative(kind, [&](auto activation) {
+      constexpr Activation K = decltype(activation)::value;
+#pragma omp parallel for simd schedule(static)
+      for (std::int64_t i = 0; i < count; ++i)
+        pdx[i] = static_cast<T>(S(pdy[i]) * ops::derivative_from_output<K>(S(py[i])));
+    });
+    PRIMER_CHECK(known, "activation backward: the output does not determine activation {}'s derivative",
+                 static_cast<int>(kind));
+  });
+}
+
 void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
   dispatch_floating(gate.dtype(), "swiglu", [&](auto tag) {
     using T = decltype(tag);

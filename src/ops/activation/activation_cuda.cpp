@@ -15,6 +15,13 @@ void activation_backward(Activation kind, const Tensor& x, const Tensor& grad_y,
                                                  f32(grad_x, op, "grad_x"), x.numel(), stream()));
 }
 
+void activation_backward_from_output(Activation kind, const Tensor& y, const Tensor& grad_y,
+                                     const Tensor& grad_x) {
+  const char* op = "activation backward";
+  PRIMER_CUDA_CHECK(kernels::activation_backward_from_output(kind, f32(y, op, "y"), f32(grad_y, op, "grad_y"),
+                                                             f32(grad_x, op, "grad_x"), y.numel(), stream()));
+}
+
 void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
   PRIMER_CUDA_CHECK(kernels::swiglu_forward(f32(gate, "swiglu", "gate"), f32(up, "swiglu", "up"),
                                             f32(y, "swiglu", "y"), gate.numel(), stream()));

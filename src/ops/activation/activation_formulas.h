@@ -50,6 +50,33 @@ PRIMER_HOST_DEVICE S activate_derivative(S x) {
   }
 }
 
+// The derivative written in the output y = activate<K>(x), for the kinds whose output determines it
+// (has_derivative_from_output): a fused producer (the FFN's first linear with the activation as its
+// GEMM's epilogue) then keeps y alone. Squared ReLU: y = relu(x)^2, so 2 relu(x) = 2 sqrt(y).
+PRIMER_HOST_DEVICE constexpr bool has_derivative_from_output(Activation kind) {
+  return kind == Activation::relu || kind == Activation::squared_relu;
+}
+
+template <Activation K, class S>
+PRIMER_HOST_DEVICE S derivative_from_output(S y) {
+  static_assert(has_derivative_from_output(K), "the output does not determine this activation's derivative");
+  if constexpr (K == Activation::relu) return y > S(0) ? S(1) : S(0);
+  if constexpr (K == Activation::squared_relu) return S(2) * std::sqrt(y);
+}
+
+// Calls body(std::integral_constant<Activation, kind>{}) for a kind with has_derivative_from_output;
+// false for any other.
+template <class Body>
+bool dispatch_output_derivative(Activation kind, Body&& body) {
+  switch (kind) {
+    case Activation::relu: body(std::integral_constant<Activation, Activation::relu>{}); return true;
+    case Activation::squared_relu:
+      body(std::integral_constant<Activation, Activation::squared_relu>{});
+      return true;
+    default: return false;
+  }
+}
+
 // Calls body(std::integral_constant<Activation, kind>{}); false for a kind it does not know.
 template <class Body>
 bool dispatch_activation(Activation kind, Body&& body) {

@@ -1,8 +1,10 @@
 #include "primer/ops/linear.h"
 
+#include "ops/activation/activation_formulas.h"
 #include "primer/autograd/record.h"
 #include "primer/backend/backend.h"
 #include "primer/backend/op_profiler.h"
+#include "primer/ops/activation.h"
 #include "primer/ops/matmul_precision.h"
 
 namespace primer::ops {
@@ -43,34 +45,60 @@ Variable matmul(const Variable& a, const Variable& b) {
   });
 }
 
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
-  const ProfileScope profile("linear", x.device());
+namespace {
+
+// linear, and linear_activation when activation is set: then the product's epilogue applies it, and
+// backward takes the activation's gradient from the saved output.
+Variable linear_product(const char* name, const Variable& x, const Variable& weight, const Variable& bias,
+                        std::optional<Activation> activation) {
+  const ProfileScope profile(name, x.device());
   const Tensor w = weight.value();
-  PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1),
-               "linear: x {} does not fit weight {} ([out, in])", x.value().describe(), w.describe());
+  PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1), "{}: x {} does not fit weight {} ([out, in])",
+               name, x.value().describe(), w.describe());
   // Under a bf16 matmul precision the products read bf16 copies (saved for backward at half the
   // memory) and write f32.
   const DType compute = x.dtype() == DType::f32 ? matmul_precision() : x.dtype();
   const DType result = x.dtype();
   const Tensor x2 = flatten_rows(x.value()).to(compute);
   const Tensor wc = w.to(compute);
+  Tensor y2 = Tensor::empty({x2.size(0), w.size(0)}, result, x2.device());
+  matmul_into(x2, t(wc), bias.defined() ? bias.value() : Tensor(), y2, ProductWrite::overwrite, activation);
   Shape out_shape = x.shape();
   out_shape.back() = w.size(0);
-  const Tensor y =
-      matrix_product(x2, t(wc), result, bias.defined() ? bias.value() : Tensor()).view(out_shape);
-  return record(y, "linear", {x, weight, bias},
-                [x2, wc, compute, result, weight_dtype = w.dtype(), x_shape = x.shape(),
-                 has_bias = bias.defined()](const Tensor& g) {
-                  const Tensor g2 = flatten_rows(g);
-                  Tensor grad_bias;
-                  if (has_bias) {
-                    grad_bias = Tensor::empty({g2.size(1)}, g2.dtype(), g2.device());
-                    backend_for(g2.device()).sum_rows(g2, grad_bias);
-                  }
-                  const Tensor gc = g2.to(compute);
-                  return std::vector<Tensor>{matrix_product(gc, wc, result).view(x_shape),
-                                             matrix_product(t(gc), x2, weight_dtype), grad_bias};
-                });
+  return record(
+      y2.view(out_shape), name, {x, weight, bias},
+      [x2, wc, compute, result, weight_dtype = w.dtype(), x_shape = x.shape(), has_bias = bias.defined(),
+       activation, activated = activation ? y2 : Tensor()](const Tensor& g) {
+        Tensor g2 = flatten_rows(g).contiguous();
+        if (activation) {
+          const Tensor before_activation = Tensor::empty_like(g2);
+          activation_gradient_from_output(*activation, activated, g2, before_activation);
+          g2 = before_activation;
+        }
+        Tensor grad_bias;
+        if (has_bias) {
+          grad_bias = Tensor::empty({g2.size(1)}, g2.dtype(), g2.device());
+          backend_for(g2.device()).sum_rows(g2, grad_bias);
+        }
+        const Tensor gc = g2.to(compute);
+        return std::vector<Tensor>{matrix_product(gc, wc, result).view(x_shape),
+                                   matrix_product(t(gc), x2, weight_dtype), grad_bias};
+      });
+}
+
+}  // namespace
+
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  return linear_product("linear", x, weight, bias, std::nullopt);
+}
+
+Variable linear_activation(const Variable& x, const Variable& weight, const Variable& bias,
+                           Activation activation) {
+  PRIMER_CHECK(has_derivative_from_output(activation),
+               "linear_activation: activation {} cannot be recovered from its output; use linear, then "
+               "activation",
+               static_cast<int>(activation));
+  return linear_product("linear_activation", x, weight, bias, activation);
 }
 
 }  // namespace primer::ops

@@ -36,10 +36,12 @@ void check_matmul_operands(const Tensor& a, const Tensor& b, const Tensor& bias,
 
 }  // namespace
 
-void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
-                 ProductWrite write) {
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, ProductWrite write,
+                 std::optional<Activation> activation) {
   check_matmul_operands(a, b, bias, out);
-  matmul_kernels.at(a.device())(a, b, bias, out, write == ProductWrite::accumulate);
+  PRIMER_CHECK(!activation || write == ProductWrite::overwrite,
+               "matmul: an activation cannot follow a product added to out");
+  matmul_kernels.at(a.device())(a, b, bias, out, write == ProductWrite::accumulate, activation);
 }
 
 }  // namespace primer::ops

@@ -8,6 +8,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "backend/cpu/kernel_support.h"
+#include "ops/activation/activation_formulas.h"
 #include "ops/matmul/matmul_kernels.h"
 #include "ops/matmul/onednn_matmul.h"
 #include "primer/core/logging.h"
@@ -27,14 +28,14 @@ StridedMatrices as_batched(const Tensor& t) {
       t.data_ptr(), t.dtype(), {1, t.size(0), t.size(1)}, {t.size(0) * t.size(1), t.stride(0), t.stride(1)}};
 }
 
-void onednn_product(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
-                    bool accumulate) {
+void onednn_product(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate,
+                    std::optional<Activation> activation) {
   if (!bias.defined()) {
-    onednn_matmul(as_batched(a), as_batched(b), nullptr, as_batched(out), accumulate);
+    onednn_matmul(as_batched(a), as_batched(b), nullptr, as_batched(out), accumulate, activation);
     return;
   }
   const StridedMatrices bias_row{bias.data_ptr(), bias.dtype(), {1, 1, bias.numel()}, {0, 0, 1}};
-  onednn_matmul(as_batched(a), as_batched(b), &bias_row, as_batched(out), accumulate);
+  onednn_matmul(as_batched(a), as_batched(b), &bias_row, as_batched(out), accumulate, activation);
 }
 
 std::string isa_name(dnnl::cpu_isa isa) {
@@ -50,7 +51,7 @@ std::string isa_name(dnnl::cpu_isa isa) {
 }
 
 void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out,
-                      bool accumulate) {
+                      bool accumulate, std::optional<Activation> activation) {
   using Strided = Eigen::Map<const Eigen::MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const StridedMatrices oa = as_batched(a);
@@ -75,6 +76,13 @@ void eigen_matmul_f64(const Tensor& a, const Tensor& b, const Tensor& bias, cons
       mc.noalias() = ma * mb;
     }
     if (bias.defined()) mc.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(bias.data<double>(), n);
+  }
+  if (activation) {
+    ops::dispatch_activation(*activation, [&](auto kind) {
+      double* values = out.data<double>();
+      for (std::int64_t i = 0; i < out.numel(); ++i)
+        values[i] = ops::activate<decltype(kind)::value>(values[i]);
+    });
   }
 }
 
@@ -102,13 +110,14 @@ bool native_bf16_gemm() {
   return native;
 }
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate) {
+void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate,
+            std::optional<Activation> activation) {
   for (const Tensor* t : {&a, &b, &out, &bias}) {
     PRIMER_CHECK(!t->defined() || t->device() == Device::cpu(), "matmul: {} is not a CPU tensor",
                  t->describe());
   }
   if (a.dtype() == DType::f64) {
-    eigen_matmul_f64(a, b, bias, out, accumulate);
+    eigen_matmul_f64(a, b, bias, out, accumulate, activation);
     return;
   }
   if (out.numel() == 0) return;
@@ -117,11 +126,11 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& 
     const Tensor result = out.dtype() == DType::f32 ? out
                           : accumulate              ? widen(out)
                                                     : Tensor::empty(out.shape(), DType::f32, out.device());
-    onednn_product(widen(a), widen(b), widen(bias), result, accumulate);
+    onednn_product(widen(a), widen(b), widen(bias), result, accumulate, activation);
     if (result.dtype() != out.dtype()) out.copy_from(result);
     return;
   }
-  onednn_product(a, b, bias, out, accumulate);
+  onednn_product(a, b, bias, out, accumulate, activation);
 }
 
 }  // namespace primer::cpu

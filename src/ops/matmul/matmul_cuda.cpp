@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "backend/cuda/cuda_kernel_support.h"
+#include "ops/activation/activation.cuh"
 #include "ops/matmul/matmul_kernels.h"
 
 namespace primer::cuda {
@@ -112,7 +113,11 @@ MatmulPlans& matmul_plans() {
 
 }  // namespace
 
-void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate) {
+void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate,
+            std::optional<Activation> activation) {
+  PRIMER_CHECK(!activation || (!accumulate && out.dtype() == DType::f32),
+               "matmul: an activation follows an f32 product that overwrites out, not {}{}", out.describe(),
+               accumulate ? " accumulated" : "");
   const bool f64 = a.dtype() == DType::f64;
   const std::int64_t m = a.size(-2), n = b.size(-1), k = a.size(-1);
   const std::int64_t batch = a.dim() == 3 ? a.size(0) : 1;
@@ -199,6 +204,11 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& 
                                      a.data_ptr(), plan->b->get(), beta, out.data_ptr(), plan->d->get(),
                                      out.data_ptr(), plan->d->get(), &plan->algorithm,
                                      plans.workspace.data_ptr(), kWorkspaceBytes, stream()));
+  // cuBLASLt's epilogues have ReLU and GELU but no squared ReLU: one pass over out, in place.
+  if (activation) {
+    PRIMER_CUDA_CHECK(kernels::activation_forward(*activation, out.data<float>(), out.data<float>(),
+                                                  out.numel(), stream()));
+  }
 }
 
 }  // namespace primer::cuda

@@ -31,6 +31,27 @@ std::string key_part(const StridedMatrices& m) {
                      static_cast<int>(m.dtype));
 }
 
+// What the GEMM does to each tile as it writes it: the sum post-op adds what out holds; an activation is
+// one eltwise post-op, or two for squared ReLU (relu, then square).
+dnnl::post_ops post_ops(bool accumulate, std::optional<Activation> activation) {
+  PRIMER_CHECK(!(accumulate && activation), "matmul: an activation cannot follow an accumulating product");
+  dnnl::post_ops ops;
+  if (accumulate) ops.append_sum(1.0f);
+  if (!activation) return ops;
+  switch (*activation) {
+    case Activation::relu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
+    case Activation::squared_relu:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_square, 0.0f, 0.0f);
+      break;
+    case Activation::gelu_tanh:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_tanh, 0.0f, 0.0f);
+      break;
+    case Activation::silu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f); break;
+  }
+  return ops;
+}
+
 class PrimitiveCache {
  public:
   static PrimitiveCache& instance() {
@@ -39,9 +60,10 @@ class PrimitiveCache {
   }
 
   void run(const StridedMatrices& a, const StridedMatrices& b, const StridedMatrices* bias,
-           const StridedMatrices& out, bool accumulate) {
-    const std::string key = fmt::format("{}|{}|{}|{}|{}", key_part(a), key_part(b), key_part(out),
-                                        bias != nullptr ? key_part(*bias) : "-", accumulate);
+           const StridedMatrices& out, bool accumulate, std::optional<Activation> activation) {
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", key_part(a), key_part(b), key_part(out),
+                                        bias != nullptr ? key_part(*bias) : "-", accumulate,
+                                        activation ? static_cast<int>(*activation) : -1);
     dnnl::matmul* primitive = nullptr;
     {
       std::lock_guard lock(mutex_);
@@ -50,11 +72,8 @@ class PrimitiveCache {
         const dnnl::matmul::desc desc =
             bias != nullptr ? dnnl::matmul::desc(describe(a), describe(b), describe(*bias), describe(out))
                             : dnnl::matmul::desc(describe(a), describe(b), describe(out));
-        // The sum post-op adds what out holds to the product as each tile is written.
-        dnnl::post_ops sum;
-        if (accumulate) sum.append_sum(1.0f);
         dnnl::primitive_attr attributes;
-        attributes.set_post_ops(sum);
+        attributes.set_post_ops(post_ops(accumulate, activation));
         found =
             cache_.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(desc, attributes, engine_))).first;
       }
@@ -82,8 +101,8 @@ class PrimitiveCache {
 }  // namespace
 
 void onednn_matmul(const StridedMatrices& a, const StridedMatrices& b, const StridedMatrices* bias,
-                   const StridedMatrices& out, bool accumulate) {
-  PrimitiveCache::instance().run(a, b, bias, out, accumulate);
+                   const StridedMatrices& out, bool accumulate, std::optional<Activation> activation) {
+  PrimitiveCache::instance().run(a, b, bias, out, accumulate, activation);
 }
 
 }  // namespace primer::cpu

@@ -5,8 +5,10 @@
 // added to out, so a training loop creates each once. Call it outside OpenMP parallel regions: oneDNN
 // spreads every product over all threads itself.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "primer/ops/activation_kind.h"
 #include "primer/tensor/dtype.h"
 
 namespace primer::cpu {
@@ -20,9 +22,11 @@ struct StridedMatrices {
   std::vector<std::int64_t> strides;
 };
 
-// out = a b (+ bias, [1..., 1, columns]), or out += that when accumulate. f32 and bf16 operands; out f32 or
-// the operands' dtype.
+// out = a b (+ bias, [1..., 1, columns]), or out += that when accumulate; with an activation, out =
+// activation(a b + bias), applied by the GEMM as it writes each tile (a oneDNN post-op; not with
+// accumulate). f32 and bf16 operands; out f32 or the operands' dtype.
 void onednn_matmul(const StridedMatrices& a, const StridedMatrices& b, const StridedMatrices* bias,
-                   const StridedMatrices& out, bool accumulate);
+                   const StridedMatrices& out, bool accumulate,
+                   std::optional<Activation> activation = std::nullopt);
 
 }  // namespace primer::cpu
