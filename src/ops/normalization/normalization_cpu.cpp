@@ -24,15 +24,23 @@ void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < rows; ++n) {
       const T* row = px + n * width;
+      T* out = py + n * width;
+      // Sums across vector lanes (a fixed order for a given width; see rms_norm_row).
       S sum = 0;
+#pragma omp simd reduction(+ : sum)
       for (std::int64_t c = 0; c < width; ++c) sum += S(row[c]);
       const S mu = sum / S(width);
       S squares = 0;
+#pragma omp simd reduction(+ : squares)
       for (std::int64_t c = 0; c < width; ++c) squares += (S(row[c]) - mu) * (S(row[c]) - mu);
       const S inv = S(1) / std::sqrt(squares / S(width) + S(eps));
-      for (std::int64_t c = 0; c < width; ++c) {
-        const S normalized = (S(row[c]) - mu) * inv * S(pg[c]);
-        py[n * width + c] = static_cast<T>(pb ? normalized + S(pb[c]) : normalized);
+      if (pb != nullptr) {
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c)
+          out[c] = static_cast<T>((S(row[c]) - mu) * inv * S(pg[c]) + S(pb[c]));
+      } else {
+#pragma omp simd
+        for (std::int64_t c = 0; c < width; ++c) out[c] = static_cast<T>((S(row[c]) - mu) * inv * S(pg[c]));
       }
       pm[n] = static_cast<Stat>(mu);
       pr[n] = static_cast<Stat>(inv);
