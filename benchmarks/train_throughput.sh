@@ -4,8 +4,10 @@
 # PyTorch runs at its best on this machine: its f32 GEMM is timed under each OpenBLAS core type (and
 # autodetection), and the fastest is used for every PyTorch run. primer's figures are also given as a
 # share of this run's GEMM rate for their precision (benchmarks/throughput_common.sh: one rate per
-# precision, the best of several probes), so a machine's speed and the framework's efficiency can be told
-# apart; a share above 100% stops the script as a measurement error. Every figure is the median of RUNS
+# precision, the best of the probes taken at the start, before every primer cell and at the end: a
+# machine whose speed drifts over minutes is measured at its fastest, as the runs may have been), so a
+# machine's speed and the framework's efficiency can be told apart; a share above 100% stops the script
+# as a measurement error. Every figure is the median of RUNS
 # runs (3), each the median of its timed windows (primer) or steps (PyTorch), and the spread of the runs
 # is printed beside it.
 # Usage: [RUNS=3] [SHAPE=benchmark|21m] benchmarks/train_throughput.sh [VARIANT...]
@@ -70,7 +72,6 @@ primer_cell() {  # variant precision peak
   local rates=() shares=() rate share
   for _ in $(seq "$runs"); do
     read -r rate share <<<"$(primer_rate build/bin "$1" "$2" "$3" "$scratch")"
-    check_share "primer $1 $2" "$share"
     rates+=("$rate")
     shares+=("$share")
   done
@@ -86,19 +87,38 @@ pytorch_cell() {  # variant precision
   spread "${rates[@]}"
 }
 
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
+# The shares primer-train logs are against the rate passed to it (the start's); they are rescaled to the
+# run's best probe once all probes are in.
 rows=()
 for variant in "${variants[@]}"; do
   for precision in fp32 bf16; do
-    peak=$peak_fp32
-    [ $precision = bf16 ] && peak=$peak_bf16
+    if [ $precision = fp32 ]; then
+      peak_fp32=$(best "$peak_fp32" "$(gemm_rate build/bin fp32 2)")
+      peak=$peak_fp32
+    else
+      peak_bf16=$(best "$peak_bf16" "$(gemm_rate build/bin bf16 2)")
+      peak=$peak_bf16
+    fi
     read -r p p_min p_max share <<<"$(primer_cell "$variant" $precision "$peak")"
     read -r t t_min t_max <<<"$(pytorch_cell "$variant" $precision)"
-    rows+=("$variant $precision $p $p_min $p_max $share $t $t_min $t_max")
+    rows+=("$variant $precision $p $p_min $p_max $share $peak $t $t_min $t_max")
   done
+done
+echo "closing GEMM probes:"
+peak_fp32=$(best "$peak_fp32" "$(gemm_rate build/bin fp32)")
+peak_bf16=$(best "$peak_bf16" "$(gemm_rate build/bin bf16)")
+for i in "${!rows[@]}"; do
+  read -r variant precision p p_min p_max share peak t t_min t_max <<<"${rows[$i]}"
+  final=$peak_fp32
+  [ "$precision" = bf16 ] && final=$peak_bf16
+  share=$(awk -v s="$share" -v used="$peak" -v final="$final" 'BEGIN { printf "%.2f", s * used / final }')
+  check_share "primer $variant $precision" "$share"
+  rows[i]="$variant $precision $p $p_min $p_max $share $t $t_min $t_max"
 done
 sort -u "$scratch/paths"
 [ ! -f "$scratch/failures" ] || sort -u "$scratch/failures"
-echo "GEMM rate of this run (best probe): f32 $peak_fp32 TFLOP/s, bf16 $peak_bf16 TFLOP/s"
+echo "GEMM rate of this run (best of all probes): f32 $peak_fp32 TFLOP/s, bf16 $peak_bf16 TFLOP/s"
 echo "tokens/s, median of $runs runs (spread: lowest-highest); primer's share of the same-precision GEMM rate:"
 echo
 echo "| variant | precision | primer tok/s | spread | share of GEMM | PyTorch tok/s | spread | primer / PyTorch |"
