@@ -1,11 +1,14 @@
 // matmul_into with ProductWrite::accumulate: out += a b (+ bias), for every dtype the CPU kernel takes,
-// against the overwritten product added by hand in f64.
+// against the overwritten product added by hand in f64; and with an activation as the product's
+// epilogue (oneDNN post-ops in f32 and bf16, Eigen then a pass in f64), against the activation op applied
+// to the plain product.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "comparison.h"
+#include "primer/ops/activation.h"
 #include "primer/ops/linear.h"
 #include "primer/tensor/random.h"
 
@@ -49,6 +52,51 @@ INSTANTIATE_TEST_SUITE_P(EveryDtype, MatmulAccumulate,
                          [](const auto& info) {
                            return std::string(dtype_name(info.param.operands)) + "_into_" +
                                   std::string(dtype_name(info.param.out));
+                         });
+
+struct EpilogueCase {
+  DType operands;
+  Activation activation;
+  const char* name;
+  double tolerance;
+};
+
+class MatmulEpilogue : public ::testing::TestWithParam<EpilogueCase> {};
+
+TEST_P(MatmulEpilogue, AppliesTheActivationAsTheActivationOpDoes) {
+  const auto [operands, activation, name, tolerance] = GetParam();
+  Generator generator(37);
+  const Tensor a = randn({2, 37, 29}, operands, generator);
+  const Tensor b = randn({41, 29}, operands, generator).transpose(0, 1);
+  const DType out_dtype = operands == DType::f64 ? DType::f64 : DType::f32;
+  const Tensor bias = randn({41}, out_dtype, generator);
+
+  const Tensor product = Tensor::empty({2, 37, 41}, out_dtype);
+  ops::matmul_into(a, b, bias, product);
+  const Tensor fused = Tensor::empty({2, 37, 41}, out_dtype);
+  ops::matmul_into(a, b, bias, fused, ops::ProductWrite::overwrite, activation);
+
+  const Tensor expected = ops::activation(activation, Variable(product)).value();
+  EXPECT_LT(testing::relative_error(fused, expected), tolerance) << name;
+  EXPECT_GT(testing::relative_error(fused, product), 0.1) << name << ": the activation was not applied";
+}
+
+std::vector<EpilogueCase> epilogue_cases() {
+  std::vector<EpilogueCase> cases;
+  for (const auto& [activation, name] :
+       {std::pair{Activation::relu, "relu"}, std::pair{Activation::squared_relu, "squared_relu"},
+        std::pair{Activation::gelu_tanh, "gelu_tanh"}, std::pair{Activation::silu, "silu"}}) {
+    cases.push_back({DType::f64, activation, name, 1e-12});
+    cases.push_back({DType::f32, activation, name, 1e-5});
+    cases.push_back({DType::bf16, activation, name, 1e-5});
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryActivationAndDtype, MatmulEpilogue, ::testing::ValuesIn(epilogue_cases()),
+                         [](const auto& info) {
+                           return std::string(info.param.name) + "_" +
+                                  std::string(dtype_name(info.param.operands));
                          });
 
 }  // namespace
