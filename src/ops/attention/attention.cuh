@@ -27,7 +27,7 @@ cudaError_t attention_backward(const float* grad_out, const float* q, const floa
 
 // The dynamic shared memory the tensor-core kernels of one direction need at this head size (the larger of
 // the two backward kernels'), or 0 when they do not take it. It must fit the device's opt-in limit: at head
-// size 128 the backward needs 176 KiB, more than an A100 (sm_80) allows; at 64, more than sm_86/89.
+// size 128 the backward needs 120 KiB, more than sm_86/89 allow (99 KiB); at 64, 88 KiB.
 std::size_t flash_attention_shared_bytes(const AttentionShape& shape, bool backward);
 cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, const float* bias,
                                     float scale, const AttentionShape& shape, float* out, float* lse,

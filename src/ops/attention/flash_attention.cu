@@ -4,8 +4,9 @@
 // each of the 4 warps owning 16 rows); scores, the online softmax, lse and every accumulator stay f32.
 // The f32 inputs are rounded to bf16 as the tiles are loaded, so no converted copy exists in memory.
 // Scores go through shared memory between the products, which keeps the code free of any assumption on
-// the fragments' register layout. The query gradient has a kernel of its own that recomputes the scores
-// (no atomics: deterministic); the bias gradient is summed over the batch with atomics as before.
+// the fragments' register layout; the gradients' sums stay in accumulator fragments across tiles. The query
+// gradient has a kernel of its own that recomputes the scores (no atomics: deterministic); the bias gradient
+// is summed over the batch with atomics as before.
 #include <mma.h>
 
 #include <algorithm>
@@ -24,15 +25,24 @@ constexpr int kWarps = kTile / 16;  // each warp owns 16 rows of a tile
 constexpr int kBlockThreads = 32 * kWarps;
 constexpr int kRowsPerWarp = 16;
 
+// Shared-memory rows carry 16 bytes of padding: unpadded, rows of 64 bf16 (128 B) or 64 floats (256 B) all
+// start on bank 0, and the 16 rows a WMMA load or store touches conflict 8- or 16-fold. The padded strides
+// keep every fragment pointer 32-byte aligned, as WMMA requires.
+template <int D>
+constexpr int kInputStride = D + 8;            // bf16 tiles of q, k, v and dO
+constexpr int kProbabilityStride = kTile + 8;  // bf16 tiles of P and dS
+constexpr int kScoreStride = kTile + 4;        // f32 tiles of scores and dO V^T
+template <int D>
+constexpr int kAccumulatorStride = D + 4;  // f32 accumulators of O, dQ, dK, dV
+
 // out[16 x width] (row-major, ld_out; f32) = (accumulate ? out : 0) + a[16 x depth] b[depth x width], for
-// the calling warp. a is row-major with leading dimension lda, or, transposed, the column-major view of a
-// row-major [depth x 16] block; b likewise row-major [depth x width] or transposed from [width x depth].
-template <bool kTransposedA, bool kTransposedB>
+// the calling warp. a is row-major with leading dimension lda; b is row-major [depth x width] or,
+// transposed, read from a row-major [width x depth].
+template <bool kTransposedB>
 __device__ void warp_product(const bf16* a, int lda, const bf16* b, int ldb, int depth, int width, float* out,
                              int ld_out, bool accumulate) {
-  using LayoutA = std::conditional_t<kTransposedA, nvcuda::wmma::col_major, nvcuda::wmma::row_major>;
   using LayoutB = std::conditional_t<kTransposedB, nvcuda::wmma::col_major, nvcuda::wmma::row_major>;
-  nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, bf16, LayoutA> fa;
+  nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, bf16, nvcuda::wmma::row_major> fa;
   nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 16, bf16, LayoutB> fb;
   nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> acc;
   for (int n = 0; n < width; n += 16) {
@@ -42,7 +52,7 @@ __device__ void warp_product(const bf16* a, int lda, const bf16* b, int ldb, int
       nvcuda::wmma::fill_fragment(acc, 0.0f);
     }
     for (int k = 0; k < depth; k += 16) {
-      nvcuda::wmma::load_matrix_sync(fa, kTransposedA ? a + k * lda : a + k, lda);
+      nvcuda::wmma::load_matrix_sync(fa, a + k, lda);
       nvcuda::wmma::load_matrix_sync(fb, kTransposedB ? b + n * ldb + k : b + k * ldb + n, ldb);
       nvcuda::wmma::mma_sync(acc, fa, fb, acc);
     }
@@ -51,8 +61,59 @@ __device__ void warp_product(const bf16* a, int lda, const bf16* b, int ldb, int
   __syncwarp();
 }
 
-// Rows [first, first + kTile) of head h of batch b of a [B, time, H, D] f32 tensor, as bf16 [kTile x D];
-// rows at or past `time` read as zero. The whole block loads.
+// A warp's [16 x D] f32 sum of products, kept in WMMA accumulator fragments (registers) across the tiles it
+// adds up: no shared memory and no load and store per tile. Only what never needs rescaling row by row
+// lives here (dQ, dK, dV); the forward's output, rescaled per row, stays in shared memory.
+template <int D>
+struct WarpAccumulator {
+  nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> part[D / 16];
+
+  __device__ void zero() {
+#pragma unroll
+    for (int n = 0; n < D / 16; ++n) nvcuda::wmma::fill_fragment(part[n], 0.0f);
+  }
+
+  // += a[16 x kTile] b[kTile x D], b row-major; a row-major or, transposed, the column-major view of a
+  // row-major [kTile x 16] block.
+  template <bool kTransposedA>
+  __device__ void add_product(const bf16* a, int lda, const bf16* b, int ldb) {
+    using LayoutA = std::conditional_t<kTransposedA, nvcuda::wmma::col_major, nvcuda::wmma::row_major>;
+    nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, bf16, LayoutA> fa;
+    nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 16, bf16, nvcuda::wmma::row_major> fb;
+#pragma unroll
+    for (int k = 0; k < kTile; k += 16) {
+      nvcuda::wmma::load_matrix_sync(fa, kTransposedA ? a + k * lda : a + k, lda);
+#pragma unroll
+      for (int n = 0; n < D / 16; ++n) {
+        nvcuda::wmma::load_matrix_sync(fb, b + k * ldb + n * 16, ldb);
+        nvcuda::wmma::mma_sync(part[n], fa, fb, part[n]);
+      }
+    }
+  }
+
+  // scale times the sum, as the warp's 16 rows of [B, time, H, D] from row `first` on (rows at or past
+  // `time` are left out), through the warp's rows of `stage` (kTile x kAccumulatorStride<D> floats).
+  __device__ void write(float scale, float* stage, float* x, std::int64_t b, std::int64_t h,
+                        std::int64_t first, std::int64_t time, std::int64_t heads) {
+    constexpr int ld = kAccumulatorStride<D>;
+    const int lane = threadIdx.x % 32, r0 = (threadIdx.x / 32) * kRowsPerWarp;
+#pragma unroll
+    for (int n = 0; n < D / 16; ++n) {
+      for (int e = 0; e < part[n].num_elements; ++e) part[n].x[e] *= scale;
+      nvcuda::wmma::store_matrix_sync(stage + r0 * ld + n * 16, part[n], ld, nvcuda::wmma::mem_row_major);
+    }
+    __syncwarp();
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      const std::int64_t t = first + r0 + r;
+      if (t >= time) break;
+      for (int d = lane; d < D; d += 32) x[((b * time + t) * heads + h) * D + d] = stage[(r0 + r) * ld + d];
+    }
+    __syncwarp();
+  }
+};
+
+// Rows [first, first + kTile) of head h of batch b of a [B, time, H, D] f32 tensor, as bf16 [kTile x D]
+// with row stride kInputStride; rows at or past `time` read as zero. The whole block loads.
 template <int D>
 __device__ void load_tile(const float* x, std::int64_t b, std::int64_t h, std::int64_t first,
                           std::int64_t time, std::int64_t heads, bf16* tile) {
@@ -62,7 +123,7 @@ __device__ void load_tile(const float* x, std::int64_t b, std::int64_t h, std::i
     const std::int64_t t = first + row;
     float4 value = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     if (t < time) value = *reinterpret_cast<const float4*>(x + ((b * time + t) * heads + h) * D + column);
-    auto* pair = reinterpret_cast<__nv_bfloat162*>(tile + row * D + column);
+    auto* pair = reinterpret_cast<__nv_bfloat162*>(tile + row * kInputStride<D> + column);
     pair[0] = __floats2bfloat162_rn(value.x, value.y);
     pair[1] = __floats2bfloat162_rn(value.z, value.w);
   }
@@ -100,74 +161,85 @@ __device__ std::int64_t last_key_seen(const AttentionShape& s, std::int64_t firs
   return last < s.k_time - 1 ? last : s.k_time - 1;
 }
 
-// grid (query tiles, H, B).
+// Blocks start in the order of their index, x fastest: with the tiles along z, every (batch, head)'s
+// heaviest tiles (those that meet the most of the other side under the causal mask) start first, and the
+// light ones fill in at the end instead of leaving the last wave with a few long blocks.
+__device__ std::int64_t heaviest_last_tile() {
+  return static_cast<std::int64_t>(gridDim.z - 1 - blockIdx.z) * kTile;
+}
+
+// grid (H, B, query tiles), the tiles of the last queries first.
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     forward_kernel(const float* q, const float* k, const float* v, const float* bias, float scale,
                    AttentionShape s, float* out, float* lse) {
+  constexpr int ldi = kInputStride<D>, ldo = kAccumulatorStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* q_tile = reinterpret_cast<bf16*>(shared);
-  bf16* k_tile = q_tile + kTile * D;
-  bf16* v_tile = k_tile + kTile * D;
-  bf16* p_tile = v_tile + kTile * D;
-  float* s_tile = reinterpret_cast<float*>(p_tile + kTile * kTile);
-  float* o_tile = s_tile + kTile * kTile;
+  bf16* k_tile = q_tile + kTile * ldi;
+  bf16* v_tile = k_tile + kTile * ldi;
+  bf16* p_tile = v_tile + kTile * ldi;
+  float* s_tile = reinterpret_cast<float*>(p_tile + kTile * kProbabilityStride);
+  float* o_tile = s_tile + kTile * kScoreStride;
 
-  const std::int64_t b = blockIdx.z, h = blockIdx.y,
-                     first_query = static_cast<std::int64_t>(blockIdx.x) * kTile;
+  const std::int64_t h = blockIdx.x, b = blockIdx.y, first_query = heaviest_last_tile();
   const Scores scores{bias, scale, s, h};
   const int lane = threadIdx.x % 32, r0 = (threadIdx.x / 32) * kRowsPerWarp;
   load_tile<D>(q, b, h, first_query, s.q_time, s.heads, q_tile);
-  zero(o_tile, kTile * D);
-  // Every lane keeps the statistics of its warp's 16 rows (the warp reductions give all lanes the same).
-  float row_max[kRowsPerWarp], row_sum[kRowsPerWarp];
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    row_max[r] = -INFINITY;
-    row_sum[r] = 0.0f;
-  }
+  zero(o_tile, kTile * ldo);
+  // Lane r keeps row r's running max and sum (the warp reductions give every lane the same values, read
+  // back with a shuffle): arrays of 16 of each in every lane held the kernel at over 200 registers.
+  float lane_max = -INFINITY, lane_sum = 0.0f;
   const std::int64_t last_key = last_key_seen(s, first_query);
   for (std::int64_t first_key = 0; first_key <= last_key; first_key += kTile) {
     __syncthreads();  // every warp is done with the previous K and V tiles
     load_tile<D>(k, b, h, first_key, s.k_time, s.heads, k_tile);
     load_tile<D>(v, b, h, first_key, s.k_time, s.heads, v_tile);
     __syncthreads();
-    warp_product<false, true>(q_tile + r0 * D, D, k_tile, D, D, kTile, s_tile + r0 * kTile, kTile, false);
-#pragma unroll
+    warp_product<true>(q_tile + r0 * ldi, ldi, k_tile, ldi, D, kTile, s_tile + r0 * kScoreStride,
+                       kScoreStride, false);
     for (int r = 0; r < kRowsPerWarp; ++r) {
       const std::int64_t i = first_query + r0 + r;
+      const float row_max = __shfl_sync(0xffffffffu, lane_max, r);
       float score[2];
       float tile_max = -INFINITY;
       for (int half = 0; half < 2; ++half) {
         const int c = lane + 32 * half;
         const std::int64_t j = first_key + c;
-        score[half] = scores.visible(i, j) ? scores.logit(s_tile[(r0 + r) * kTile + c], i, j) : -INFINITY;
+        score[half] =
+            scores.visible(i, j) ? scores.logit(s_tile[(r0 + r) * kScoreStride + c], i, j) : -INFINITY;
         tile_max = fmaxf(tile_max, score[half]);
       }
-      const float new_max = fmaxf(row_max[r], warp_reduce(tile_max, Max{}));
+      const float new_max = fmaxf(row_max, warp_reduce(tile_max, Max{}));
       // A row that has seen no key yet (or lies past q_time) keeps zeros rather than exp(-inf + inf).
       const float base = new_max == -INFINITY ? 0.0f : new_max;
       float tile_sum = 0.0f;
       for (int half = 0; half < 2; ++half) {
         const float p = expf(score[half] - base);
-        p_tile[(r0 + r) * kTile + lane + 32 * half] = __float2bfloat16(p);
+        p_tile[(r0 + r) * kProbabilityStride + lane + 32 * half] = __float2bfloat16(p);
         tile_sum += p;
       }
-      const float correction = expf(row_max[r] - base);
-      for (int d = lane; d < D; d += 32) o_tile[(r0 + r) * D + d] *= correction;
-      row_sum[r] = row_sum[r] * correction + warp_reduce(tile_sum, Add{});
-      row_max[r] = new_max;
+      const float correction = expf(row_max - base);
+      for (int d = lane; d < D; d += 32) o_tile[(r0 + r) * ldo + d] *= correction;
+      const float new_sum = __shfl_sync(0xffffffffu, lane_sum, r) * correction + warp_reduce(tile_sum, Add{});
+      if (lane == r) {
+        lane_max = new_max;
+        lane_sum = new_sum;
+      }
     }
     __syncwarp();
-    warp_product<false, false>(p_tile + r0 * kTile, kTile, v_tile, D, kTile, D, o_tile + r0 * D, D, true);
+    warp_product<false>(p_tile + r0 * kProbabilityStride, kProbabilityStride, v_tile, ldi, kTile, D,
+                        o_tile + r0 * ldo, ldo, true);
   }
-#pragma unroll
   for (int r = 0; r < kRowsPerWarp; ++r) {
     const std::int64_t i = first_query + r0 + r;
-    if (i >= s.q_time) continue;
-    const float inverse = 1.0f / row_sum[r];
+    const float row_max = __shfl_sync(0xffffffffu, lane_max, r);
+    const float row_sum = __shfl_sync(0xffffffffu, lane_sum, r);
+    if (i >= s.q_time) break;
+    const float inverse = 1.0f / row_sum;
     for (int d = lane; d < D; d += 32)
-      out[((b * s.q_time + i) * s.heads + h) * D + d] = o_tile[(r0 + r) * D + d] * inverse;
-    if (lane == 0) lse[stat_index(s, b, h, i)] = row_max[r] + logf(row_sum[r]);
+      out[((b * s.q_time + i) * s.heads + h) * D + d] = o_tile[(r0 + r) * ldo + d] * inverse;
+    if (lane == 0) lse[stat_index(s, b, h, i)] = row_max + logf(row_sum);
   }
 }
 
@@ -179,6 +251,7 @@ __device__ void score_gradients(const Scores& scores, std::int64_t b, std::int64
                                 const float* s_tile, const float* dp_tile, bf16* p_tile, bf16* ds_tile,
                                 float* grad_bias) {
   const int lane = threadIdx.x % 32;
+#pragma unroll 1
   for (int r = 0; r < kRowsPerWarp; ++r) {
     const std::int64_t i = first_query + r0 + r;
     const bool row = i < scores.s.q_time;
@@ -187,48 +260,48 @@ __device__ void score_gradients(const Scores& scores, std::int64_t b, std::int64
     for (int half = 0; half < 2; ++half) {
       const int c = lane + 32 * half;
       const std::int64_t j = first_key + c;
-      const int at = (r0 + r) * kTile + c;
       float p = 0.0f, ds = 0.0f;
       if (scores.visible(i, j)) {
+        const int at = (r0 + r) * kScoreStride + c;
         p = expf(scores.logit(s_tile[at], i, j) - row_lse);
         ds = p * (dp_tile[at] - row_delta);
         if (grad_bias != nullptr)
           atomicAdd(grad_bias + (scores.h * scores.s.q_time + i) * scores.s.k_time + j, ds);
       }
-      if (p_tile != nullptr) p_tile[at] = __float2bfloat16(p);
-      ds_tile[at] = __float2bfloat16(ds);
+      if (p_tile != nullptr) p_tile[(r0 + r) * kProbabilityStride + c] = __float2bfloat16(p);
+      ds_tile[(r0 + r) * kProbabilityStride + c] = __float2bfloat16(ds);
     }
   }
   __syncwarp();
 }
 
-// delta = rowsum(dO * O) and dQ = scale dS K over every key tile the query tile sees. grid (query tiles, H,
-// B).
+// delta = rowsum(dO * O) and dQ = scale dS K over every key tile the query tile sees. grid (H, B, query
+// tiles), the tiles of the last queries first.
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     query_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
                           const float* bias, float scale, const float* out, const float* lse,
                           AttentionShape s, float* delta, float* grad_q) {
+  constexpr int ldi = kInputStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* q_tile = reinterpret_cast<bf16*>(shared);
-  bf16* do_tile = q_tile + kTile * D;
-  bf16* k_tile = do_tile + kTile * D;
-  bf16* v_tile = k_tile + kTile * D;
-  bf16* ds_tile = v_tile + kTile * D;
-  float* s_tile = reinterpret_cast<float*>(ds_tile + kTile * kTile);
-  float* dp_tile = s_tile + kTile * kTile;
-  float* dq_tile = dp_tile + kTile * kTile;
+  bf16* do_tile = q_tile + kTile * ldi;
+  bf16* k_tile = do_tile + kTile * ldi;
+  bf16* v_tile = k_tile + kTile * ldi;
+  bf16* ds_tile = v_tile + kTile * ldi;
+  float* s_tile = reinterpret_cast<float*>(ds_tile + kTile * kProbabilityStride);
+  float* dp_tile = s_tile + kTile * kScoreStride;
 
-  const std::int64_t b = blockIdx.z, h = blockIdx.y,
-                     first_query = static_cast<std::int64_t>(blockIdx.x) * kTile;
+  const std::int64_t h = blockIdx.x, b = blockIdx.y, first_query = heaviest_last_tile();
   const Scores scores{bias, scale, s, h};
   const int lane = threadIdx.x % 32, r0 = (threadIdx.x / 32) * kRowsPerWarp;
   load_tile<D>(q, b, h, first_query, s.q_time, s.heads, q_tile);
   load_tile<D>(grad_out, b, h, first_query, s.q_time, s.heads, do_tile);
-  zero(dq_tile, kTile * D);
+  WarpAccumulator<D> dq;
+  dq.zero();
   for (int r = 0; r < kRowsPerWarp; ++r) {
     const std::int64_t i = first_query + r0 + r;
-    if (i >= s.q_time) continue;
+    if (i >= s.q_time) break;
     const std::int64_t row = ((b * s.q_time + i) * s.heads + h) * D;
     float total = 0.0f;
     for (int d = lane; d < D; d += 32) total += grad_out[row + d] * out[row + d];
@@ -241,47 +314,45 @@ __global__ void __launch_bounds__(kBlockThreads)
     load_tile<D>(k, b, h, first_key, s.k_time, s.heads, k_tile);
     load_tile<D>(v, b, h, first_key, s.k_time, s.heads, v_tile);
     __syncthreads();
-    warp_product<false, true>(q_tile + r0 * D, D, k_tile, D, D, kTile, s_tile + r0 * kTile, kTile, false);
-    warp_product<false, true>(do_tile + r0 * D, D, v_tile, D, D, kTile, dp_tile + r0 * kTile, kTile, false);
+    warp_product<true>(q_tile + r0 * ldi, ldi, k_tile, ldi, D, kTile, s_tile + r0 * kScoreStride,
+                       kScoreStride, false);
+    warp_product<true>(do_tile + r0 * ldi, ldi, v_tile, ldi, D, kTile, dp_tile + r0 * kScoreStride,
+                       kScoreStride, false);
     score_gradients(scores, b, first_query, first_key, r0, lse, delta, s_tile, dp_tile, nullptr, ds_tile,
                     nullptr);
-    warp_product<false, false>(ds_tile + r0 * kTile, kTile, k_tile, D, kTile, D, dq_tile + r0 * D, D, true);
+    dq.template add_product<false>(ds_tile + r0 * kProbabilityStride, kProbabilityStride, k_tile, ldi);
   }
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    const std::int64_t i = first_query + r0 + r;
-    if (i >= s.q_time) continue;
-    for (int d = lane; d < D; d += 32)
-      grad_q[((b * s.q_time + i) * s.heads + h) * D + d] = scale * dq_tile[(r0 + r) * D + d];
-  }
+  __syncthreads();  // the q and dO tiles become the staging rows of the write below
+  dq.write(scale, reinterpret_cast<float*>(q_tile), grad_q, b, h, first_query, s.q_time, s.heads);
 }
 
-// dV = P^T dO and dK = scale dS^T Q over every query tile that sees the key tile. grid (key tiles, H, B);
-// runs after query_gradient_kernel, which wrote delta.
+// dV = P^T dO and dK = scale dS^T Q over every query tile that sees the key tile. grid (H, B, key tiles),
+// the first keys (seen by the most queries) first; runs after query_gradient_kernel, which wrote delta.
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     key_value_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
                               const float* bias, float scale, const float* lse, const float* delta,
                               AttentionShape s, float* grad_k, float* grad_v, float* grad_bias) {
+  constexpr int ldi = kInputStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
-  bf16* k_tile = reinterpret_cast<bf16*>(shared);
-  bf16* v_tile = k_tile + kTile * D;
-  bf16* q_tile = v_tile + kTile * D;
-  bf16* do_tile = q_tile + kTile * D;
-  bf16* p_tile = do_tile + kTile * D;
-  bf16* ds_tile = p_tile + kTile * kTile;
-  float* s_tile = reinterpret_cast<float*>(ds_tile + kTile * kTile);
-  float* dp_tile = s_tile + kTile * kTile;
-  float* dk_tile = dp_tile + kTile * kTile;
-  float* dv_tile = dk_tile + kTile * D;
+  bf16* q_tile = reinterpret_cast<bf16*>(shared);
+  bf16* do_tile = q_tile + kTile * ldi;
+  bf16* k_tile = do_tile + kTile * ldi;
+  bf16* v_tile = k_tile + kTile * ldi;
+  bf16* p_tile = v_tile + kTile * ldi;
+  bf16* ds_tile = p_tile + kTile * kProbabilityStride;
+  float* s_tile = reinterpret_cast<float*>(ds_tile + kTile * kProbabilityStride);
+  float* dp_tile = s_tile + kTile * kScoreStride;
 
-  const std::int64_t b = blockIdx.z, h = blockIdx.y,
-                     first_key = static_cast<std::int64_t>(blockIdx.x) * kTile;
+  const std::int64_t h = blockIdx.x, b = blockIdx.y,
+                     first_key = static_cast<std::int64_t>(blockIdx.z) * kTile;
   const Scores scores{bias, scale, s, h};
-  const int lane = threadIdx.x % 32, r0 = (threadIdx.x / 32) * kRowsPerWarp;
+  const int r0 = (threadIdx.x / 32) * kRowsPerWarp;
   load_tile<D>(k, b, h, first_key, s.k_time, s.heads, k_tile);
   load_tile<D>(v, b, h, first_key, s.k_time, s.heads, v_tile);
-  zero(dk_tile, kTile * D);
-  zero(dv_tile, kTile * D);
+  WarpAccumulator<D> dk, dv;
+  dk.zero();
+  dv.zero();
   // Query i sees key j when i >= j - (k_time - q_time): start at the tile holding the first such query.
   const std::int64_t first_seeing = first_key > s.k_time - s.q_time ? first_key - (s.k_time - s.q_time) : 0;
   for (std::int64_t first_query = first_seeing / kTile * kTile; first_query < s.q_time;
@@ -291,39 +362,41 @@ __global__ void __launch_bounds__(kBlockThreads)
     load_tile<D>(grad_out, b, h, first_query, s.q_time, s.heads, do_tile);
     __syncthreads();
     // Scores for the warp's 16 query rows against the 64 keys.
-    warp_product<false, true>(q_tile + r0 * D, D, k_tile, D, D, kTile, s_tile + r0 * kTile, kTile, false);
-    warp_product<false, true>(do_tile + r0 * D, D, v_tile, D, D, kTile, dp_tile + r0 * kTile, kTile, false);
+    warp_product<true>(q_tile + r0 * ldi, ldi, k_tile, ldi, D, kTile, s_tile + r0 * kScoreStride,
+                       kScoreStride, false);
+    warp_product<true>(do_tile + r0 * ldi, ldi, v_tile, ldi, D, kTile, dp_tile + r0 * kScoreStride,
+                       kScoreStride, false);
     score_gradients(scores, b, first_query, first_key, r0, lse, delta, s_tile, dp_tile, p_tile, ds_tile,
                     grad_bias);
     __syncthreads();  // the products below read every query row of P and dS
     // Now the warp owns 16 keys: dV[keys] += P^T dO, dK[keys] += dS^T Q.
-    warp_product<true, false>(p_tile + r0, kTile, do_tile, D, kTile, D, dv_tile + r0 * D, D, true);
-    warp_product<true, false>(ds_tile + r0, kTile, q_tile, D, kTile, D, dk_tile + r0 * D, D, true);
+    dv.template add_product<true>(p_tile + r0, kProbabilityStride, do_tile, ldi);
+    dk.template add_product<true>(ds_tile + r0, kProbabilityStride, q_tile, ldi);
   }
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    const std::int64_t j = first_key + r0 + r;
-    if (j >= s.k_time) continue;
-    const std::int64_t row = ((b * s.k_time + j) * s.heads + h) * D;
-    for (int d = lane; d < D; d += 32) {
-      grad_k[row + d] = scale * dk_tile[(r0 + r) * D + d];
-      grad_v[row + d] = dv_tile[(r0 + r) * D + d];
-    }
-  }
+  __syncthreads();  // the q and dO tiles become the staging rows of the writes below
+  float* stage = reinterpret_cast<float*>(q_tile);
+  dk.write(scale, stage, grad_k, b, h, first_key, s.k_time, s.heads);
+  dv.write(1.0f, stage, grad_v, b, h, first_key, s.k_time, s.heads);
 }
 
 template <int D>
 constexpr std::size_t forward_shared_bytes() {
-  return (3 * kTile * D + kTile * kTile) * sizeof(bf16) + (kTile * kTile + kTile * D) * sizeof(float);
+  return (3 * kTile * kInputStride<D> + kTile * kProbabilityStride) * sizeof(bf16) +
+         (kTile * kScoreStride + kTile * kAccumulatorStride<D>)*sizeof(float);
 }
 template <int D>
 constexpr std::size_t query_gradient_shared_bytes() {
-  return (4 * kTile * D + kTile * kTile) * sizeof(bf16) + (2 * kTile * kTile + kTile * D) * sizeof(float);
+  return (4 * kTile * kInputStride<D> + kTile * kProbabilityStride) * sizeof(bf16) +
+         2 * kTile * kScoreStride * sizeof(float);
 }
 template <int D>
 constexpr std::size_t key_value_gradient_shared_bytes() {
-  return (4 * kTile * D + 2 * kTile * kTile) * sizeof(bf16) +
-         (2 * kTile * kTile + 2 * kTile * D) * sizeof(float);
+  return (4 * kTile * kInputStride<D> + 2 * kTile * kProbabilityStride) * sizeof(bf16) +
+         2 * kTile * kScoreStride * sizeof(float);
 }
+// The staging rows of WarpAccumulator::write fit in the q and dO tiles.
+static_assert(kAccumulatorStride<32> * sizeof(float) <= 2 * kInputStride<32> * sizeof(bf16));
+static_assert(kAccumulatorStride<128> * sizeof(float) <= 2 * kInputStride<128> * sizeof(bf16));
 
 // Kernels that take more than 48 KB of dynamic shared memory must say so once.
 template <class Kernel>
@@ -332,8 +405,8 @@ cudaError_t allow_shared_bytes(Kernel kernel, std::size_t bytes) {
 }
 
 dim3 grid_for(std::int64_t rows, const AttentionShape& s) {
-  return dim3(static_cast<unsigned>((rows + kTile - 1) / kTile), static_cast<unsigned>(s.heads),
-              static_cast<unsigned>(s.batch));
+  return dim3(static_cast<unsigned>(s.heads), static_cast<unsigned>(s.batch),
+              static_cast<unsigned>((rows + kTile - 1) / kTile));
 }
 
 template <int D>
