@@ -16,6 +16,7 @@
 #include "ops/attention/attention_kernels.h"
 #include "ops/causal_dconv/causal_dconv_kernels.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
+#include "primer/nn/relative_position_bias.h"
 #include "primer/ops/linear.h"
 #include "primer/tensor/random.h"
 
@@ -129,7 +130,8 @@ void logits_memcpy(benchmark::State& state) {
 }
 
 // Causal attention at the tiny model's shape (batch 8, seq 256, 4 heads of 64), training, with or without
-// a T5 bias [heads, seq, seq] (the tiny configs use one; its gradient is summed over the batch).
+// T5's relative bias (32 buckets up to distance 128, as the tiny configs have it; its table's gradient is
+// summed over the batch, every query and key).
 // GFLOP/s counts the causal half of each product: forward Q K^T and P V; backward recomputes Q K^T and
 // runs dO V^T, dV, dQ and dK.
 constexpr std::int64_t kBatch = 8, kTime = 256, kHeads = 4, kHeadDim = 64;
@@ -140,11 +142,16 @@ struct AttentionOperands {
       : q(primer::randn({kBatch, kTime, kHeads, kHeadDim}, DType::f32, generator)),
         k(primer::randn(q.shape(), DType::f32, generator)),
         v(primer::randn(q.shape(), DType::f32, generator)),
-        bias(with_bias ? primer::randn({kHeads, kTime, kTime}, DType::f32, generator) : Tensor()),
-        grad_bias(with_bias ? Tensor::empty_like(bias) : Tensor()),
         out(Tensor::empty(q.shape(), DType::f32)),
-        lse(Tensor::empty({kBatch, kHeads, kTime}, DType::f32)) {}
-  Tensor q, k, v, bias, grad_bias, out, lse;
+        lse(Tensor::empty({kBatch, kHeads, kTime}, DType::f32)) {
+    if (!with_bias) return;
+    primer::nn::RelativePositionBias t5(32, 128, kHeads, 0.1, generator);
+    const primer::ops::RelativeBias relative = t5(kTime);
+    bias = {relative.table.value(), relative.distance_buckets};
+    grad_table = Tensor::empty_like(bias.table);
+  }
+  Tensor q, k, v, out, lse, grad_table;
+  primer::ops::AttentionBias bias;
   double scale = 0.125;
 };
 
@@ -166,8 +173,8 @@ void attention_backward(benchmark::State& state, bool with_bias) {
   const Tensor grad_q = Tensor::empty_like(a.q), grad_k = Tensor::empty_like(a.q),
                grad_v = Tensor::empty_like(a.q);
   for (auto _ : state) {
-    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, Tensor(), a.scale, DType::f32, a.out, a.lse,
-                                    grad_q, grad_k, grad_v, Tensor());
+    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse,
+                                    grad_q, grad_k, grad_v, a.grad_table);
     benchmark::DoNotOptimize(grad_k.data_ptr());
   }
   set_rate(state, 5.0 * kCausalProductFlops, 8.0 * static_cast<double>(a.q.numel() * 4));

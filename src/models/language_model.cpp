@@ -89,7 +89,7 @@ Variable LanguageModel::hidden(const Tensor& ids) const {
   PRIMER_CHECK(time <= config_.max_seq_len, "model: sequence of {} tokens exceeds max_seq_len {}", time,
                config_.max_seq_len);
   Variable x = embed(ids, std::vector<std::int64_t>(static_cast<std::size_t>(batch), 0));
-  const Variable bias = relative_bias_ ? (*relative_bias_)(time) : Variable();
+  const ops::RelativeBias bias = relative_bias_ ? (*relative_bias_)(time) : ops::RelativeBias{};
   for (const auto& layer : layers_) x = (*layer)(x, bias);
   return x;
 }
@@ -115,7 +115,7 @@ Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>&
                states.size(), batch);
   const NoGradGuard no_grad;
   std::vector<std::int64_t> lengths;
-  std::vector<Variable> biases;
+  std::vector<ops::RelativeBias> biases;
   for (const DecodeState* state : states) {
     PRIMER_CHECK(state->layers.size() == layers_.size(), "extend: a state of {} layers for a {}-layer model",
                  state->layers.size(), layers_.size());
@@ -123,7 +123,7 @@ Tensor LanguageModel::extend(const Tensor& ids, const std::vector<DecodeState*>&
                  "extend: {} + {} tokens exceed the context of max_seq_len {}", state->length, time,
                  config_.max_seq_len);
     lengths.push_back(state->length);
-    biases.push_back(relative_bias_ ? (*relative_bias_)(time, state->length + time) : Variable());
+    biases.push_back(relative_bias_ ? (*relative_bias_)(state->length + time) : ops::RelativeBias{});
   }
   Variable x = embed(ids, lengths);
   for (std::size_t i = 0; i < layers_.size(); ++i) {

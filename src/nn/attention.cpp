@@ -81,7 +81,7 @@ Variable Attention::rotate(const Variable& x, std::int64_t position_offset) cons
   return rotary_base_ ? ops::rotary(heads, position_offset, *rotary_base_) : heads;
 }
 
-Variable Attention::operator()(const Variable& x, const Variable& position_bias) const {
+Variable Attention::operator()(const Variable& x, const ops::RelativeBias& position_bias) const {
   const Projections p = project(x, nullptr);
   const Variable attended =
       ops::causal_attention(rotate(p.q, 0), rotate(p.k, 0), split_heads(p.v), position_bias, scale_);
@@ -100,7 +100,7 @@ AttentionCache Attention::new_cache(std::int64_t capacity, Device device) const 
 
 Variable Attention::extend(const Variable& x, const std::vector<AttentionCache*>& caches,
                            const std::vector<std::int64_t>& lengths,
-                           const std::vector<Variable>& position_biases) const {
+                           const std::vector<ops::RelativeBias>& position_biases) const {
   const std::int64_t batch = x.size(0), time = x.size(1);
   const Projections p = project(x, &caches);
   const Tensor attended = Tensor::empty({batch, time, heads_ * head_dim_}, x.dtype(), x.device());

@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "primer/ops/elementwise.h"
-#include "primer/ops/embedding.h"
-
 namespace primer::nn {
 
 RelativePositionBias::RelativePositionBias(std::int64_t buckets, std::int64_t max_distance,
@@ -28,30 +25,18 @@ std::int32_t RelativePositionBias::bucket(std::int64_t distance, std::int64_t bu
       std::min<std::int64_t>(max_exact + static_cast<std::int64_t>(scaled), buckets - 1));
 }
 
-Tensor RelativePositionBias::bucket_ids(std::int64_t queries, std::int64_t keys) const {
-  Tensor ids = Tensor::empty({queries, keys}, DType::i32);
-  std::int32_t* data = ids.data<std::int32_t>();
-  const std::int64_t first_query = keys - queries;
-  for (std::int64_t query = 0; query < queries; ++query) {
-    for (std::int64_t key = 0; key < keys; ++key)
-      data[query * keys + key] = bucket(first_query + query - key, buckets_, max_distance_);
+ops::RelativeBias RelativePositionBias::operator()(std::int64_t keys) const {
+  // Training asks for the same length every step, decoding for each length once: build each array once.
+  auto found = distance_buckets_.find(keys);
+  if (found == distance_buckets_.end() || found->second.device() != table_.device()) {
+    Tensor buckets = Tensor::empty({keys}, DType::i32);
+    std::int32_t* data = buckets.data<std::int32_t>();
+    for (std::int64_t distance = 0; distance < keys; ++distance)
+      data[distance] = bucket(distance, buckets_, max_distance_);
+    distance_buckets_[keys] = buckets.to(table_.device());
+    found = distance_buckets_.find(keys);
   }
-  return ids;
-}
-
-Variable RelativePositionBias::operator()(std::int64_t time) const {
-  // Training asks for the same length every step: build its table once.
-  auto found = square_bucket_ids_.find(time);
-  if (found == square_bucket_ids_.end() || found->second.device() != table_.device()) {
-    square_bucket_ids_[time] = bucket_ids(time, time).to(table_.device());
-    found = square_bucket_ids_.find(time);
-  }
-  return ops::permute(ops::embedding(table_, found->second), {2, 0, 1});
-}
-
-Variable RelativePositionBias::operator()(std::int64_t queries, std::int64_t keys) const {
-  PRIMER_CHECK(queries <= keys, "relative bias: {} queries cannot be the last of {} keys", queries, keys);
-  return ops::permute(ops::embedding(table_, bucket_ids(queries, keys).to(table_.device())), {2, 0, 1});
+  return {table_, found->second};
 }
 
 }  // namespace primer::nn

@@ -16,13 +16,13 @@ TransformerBlock::TransformerBlock(const TransformerBlockOptions& options, Gener
   register_module("ffn", ffn_);
 }
 
-Variable TransformerBlock::operator()(const Variable& x, const Variable& position_bias) const {
+Variable TransformerBlock::operator()(const Variable& x, const ops::RelativeBias& position_bias) const {
   return add_feed_forward(x, attention_(attention_norm_(x), position_bias));
 }
 
 Variable TransformerBlock::extend(const Variable& x, const std::vector<AttentionCache*>& caches,
                                   const std::vector<std::int64_t>& lengths,
-                                  const std::vector<Variable>& position_biases) const {
+                                  const std::vector<ops::RelativeBias>& position_biases) const {
   return add_feed_forward(x, attention_.extend(attention_norm_(x), caches, lengths, position_biases));
 }
 

@@ -128,8 +128,19 @@ TEST_F(RaceCheck, TheKernelsThatShareMemoryHaveNoRace) {
   float* out = device_values<float>(elements, 17);
   float* grad_out = device_values<float>(elements, 18);
   float* grads = device_values<float>(3 * elements, 19);
-  float* bias = device_values<float>(shape.heads * shape.q_time * shape.k_time, 20);
-  float* grad_bias = device_values<float>(shape.heads * shape.q_time * shape.k_time, 21);
+  constexpr std::int64_t buckets = 8;
+  float* table = device_values<float>(buckets * shape.heads, 20);
+  float* grad_table = device_values<float>(buckets * shape.heads, 21);
+  std::vector<std::int32_t> host_buckets;
+  for (std::int64_t distance = 0; distance < shape.k_time; ++distance)
+    host_buckets.push_back(static_cast<std::int32_t>(distance % buckets));
+  std::int32_t* distance_buckets = device_values<std::int32_t>(shape.k_time, 0);
+  cudaMemcpy(distance_buckets, host_buckets.data(), host_buckets.size() * sizeof(std::int32_t),
+             cudaMemcpyHostToDevice);
+  const RelativeBiasTable bias{table, distance_buckets};
+  float* distance_partials =
+      device_values<float>(relative_bias_partial_rows(shape, true) * shape.heads * shape.k_time, 0);
+  float* bias_scratch = device_values<float>(relative_bias_gradient_scratch(shape), 0);
   float* lse = device_values<float>(2 * shape.heads * shape.q_time, 22);
   for (const bool tensor_cores : {true, false}) {
     SCOPED_TRACE(tensor_cores ? "tensor-core attention" : "exact attention");
@@ -137,8 +148,12 @@ TEST_F(RaceCheck, TheKernelsThatShareMemoryHaveNoRace) {
     const auto backward = tensor_cores ? flash_attention_backward : attention_backward;
     EXPECT_EQ(forward(q, k, v, bias, 0.2f, shape, out, lse, nullptr), cudaSuccess);
     EXPECT_EQ(backward(grad_out, q, k, v, bias, 0.2f, out, lse, shape, lse + shape.heads * shape.q_time,
-                       grads, grads + elements, grads + 2 * elements, grad_bias, nullptr),
+                       grads, grads + elements, grads + 2 * elements, distance_partials, nullptr),
               cudaSuccess);
+    EXPECT_EQ(
+        relative_bias_table_gradient(distance_partials, relative_bias_partial_rows(shape, tensor_cores),
+                                     shape, distance_buckets, buckets, bias_scratch, grad_table, nullptr),
+        cudaSuccess);
   }
   cudaDeviceSynchronize();
   EXPECT_EQ(race_reports, before) << "ThreadSanitizer reported races (above)";

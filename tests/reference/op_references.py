@@ -60,6 +60,14 @@ def attention(q, k, v, scale, bias=None):
     return torch.einsum("bhij,bjhd->bihd", probabilities, v)
 
 
+def attention_relative_bias(q, k, v, table, distance_buckets, scale):
+    queries, keys = q.shape[1], k.shape[1]
+    distance = (keys - queries) + torch.arange(queries)[:, None] - torch.arange(keys)[None, :]
+    # [Tq, Tk, H] -> [H, Tq, Tk]; the masked entries (negative distances) get a value the mask discards.
+    bias = table[distance_buckets.long()[distance.clamp(min=0)]].permute(2, 0, 1)
+    return attention(q, k, v, scale, bias)
+
+
 def cross_entropy(logits, targets, z_loss):
     counted = targets >= 0
     lse = logits.logsumexp(-1)
@@ -118,7 +126,7 @@ FUNCTIONS = {
     "causal_dconv": causal_dconv,
     "rotary": rotary,
     "attention": lambda q, k, v, scale: attention(q, k, v, scale),
-    "attention_bias": lambda q, k, v, bias, scale: attention(q, k, v, scale, bias),
+    "attention_bias": attention_relative_bias,
     "cross_entropy": cross_entropy,
     "linear_cross_entropy": linear_cross_entropy,
 }

@@ -5,6 +5,7 @@
 // all.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -12,6 +13,7 @@
 #include "op_cases.h"
 #include "primer/backend/backend.h"
 #include "primer/backend/cuda_info.h"
+#include "primer/nn/relative_position_bias.h"
 #include "primer/ops/attention.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
@@ -176,28 +178,68 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
 // The tensor-core kernels (bf16 products, f32 softmax and accumulators) against the CPU's f32: partial
 // tiles, fewer queries than keys (decoding), each head size they take, with and without the bias, and the
 // training shape. Their error must also show bf16 rounding (above 1e-5), or the exact f32 kernels ran.
+// T5's buckets (32, up to distance 128) for every distance to k_time keys back, on the CPU.
+Tensor t5_distance_buckets(std::int64_t k_time) {
+  std::vector<std::int32_t> buckets;
+  for (std::int64_t distance = 0; distance < k_time; ++distance)
+    buckets.push_back(nn::RelativePositionBias::bucket(distance, 32, 128));
+  return Tensor::from_vector(buckets, {k_time});
+}
+
+// A bucket of its own for every distance: the table's gradient then shows each distance's sum, which T5's
+// wide far buckets would average away (a distance left out of the sum fails here).
+Tensor one_bucket_per_distance(std::int64_t k_time) {
+  std::vector<std::int32_t> buckets;
+  for (std::int64_t distance = 0; distance < k_time; ++distance)
+    buckets.push_back(static_cast<std::int32_t>(distance));
+  return Tensor::from_vector(buckets, {k_time});
+}
+
+// seed [B, T, H, D] with every row but `kept` zeroed. A loss that reaches the bias through two query rows
+// puts one or two terms of about the same size on each distance, where all rows would bury the far
+// distances' single terms under the near ones' sums.
+Tensor only_rows(const Tensor& seed, const std::vector<std::int64_t>& kept) {
+  std::vector<float> values = seed.to_vector<float>();
+  const std::int64_t time = seed.size(1), row = seed.size(2) * seed.size(3);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::int64_t t = static_cast<std::int64_t>(i) / row % time;
+    if (std::find(kept.begin(), kept.end(), t) == kept.end()) values[i] = 0.0f;
+  }
+  return Tensor::from_vector(values, seed.shape());
+}
+
 TEST_F(CudaBackend, AttentionOnTensorCoresTracksTheCpu) {
+  enum class Bias { none, t5, per_distance };
   struct Case {
     const char* name;
     std::int64_t batch, q_time, k_time, heads, head_dim;
-    bool bias;
+    Bias bias;
   };
   for (const Case& c :
-       {Case{"head_dim 64, 130 positions, bias", 2, 130, 130, 3, 64, true},
-        Case{"head_dim 32, 70 queries over 130 keys, bias", 2, 70, 130, 2, 32, true},
-        Case{"head_dim 128, 64 positions", 1, 64, 64, 2, 128, false},
-        Case{"head_dim 64, 1024 positions, bias", 1, 1024, 1024, interpreted() ? 2 : 12, 64, true}}) {
+       {Case{"head_dim 64, 130 positions, T5 bias", 2, 130, 130, 3, 64, Bias::t5},
+        Case{"head_dim 32, 70 queries over 130 keys, T5 bias", 2, 70, 130, 2, 32, Bias::t5},
+        Case{"head_dim 32, 128 positions, a bucket per distance", 2, 128, 128, 2, 32, Bias::per_distance},
+        Case{"head_dim 32, 50 queries over 150 keys, a bucket per distance", 1, 50, 150, 2, 32,
+             Bias::per_distance},
+        Case{"head_dim 128, 64 positions", 1, 64, 64, 2, 128, Bias::none},
+        Case{"head_dim 64, 1024 positions, T5 bias", 1, 1024, 1024, interpreted() ? 2 : 12, 64, Bias::t5}}) {
     SCOPED_TRACE(c.name);
     std::vector<Tensor> inputs{random({c.batch, c.q_time, c.heads, c.head_dim}, 60, 0.5),
                                random({c.batch, c.k_time, c.heads, c.head_dim}, 61),
                                random({c.batch, c.k_time, c.heads, c.head_dim}, 62)};
-    if (c.bias) inputs.push_back(random({c.heads, c.q_time, c.k_time}, 63, 0.3));
+    const Tensor buckets =
+        c.bias == Bias::t5 ? t5_distance_buckets(c.k_time) : one_bucket_per_distance(c.k_time);
+    if (c.bias != Bias::none)
+      inputs.push_back(random({c.bias == Bias::t5 ? 32 : c.k_time, c.heads}, 63, 0.3));
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
-    const Op attention = [scale](const Inputs& in, Device) {
+    const Op attention = [scale, buckets](const Inputs& in, Device device) {
       const ops::MatmulPrecisionScope bf16(DType::bf16);
-      return ops::causal_attention(in[0], in[1], in[2], in.size() > 3 ? in[3] : Variable(), scale);
+      return ops::causal_attention(
+          in[0], in[1], in[2],
+          in.size() > 3 ? ops::RelativeBias{in[3], buckets.to(device)} : ops::RelativeBias{}, scale);
     };
-    const Tensor seed = random({c.batch, c.q_time, c.heads, c.head_dim}, 64);
+    Tensor seed = random({c.batch, c.q_time, c.heads, c.head_dim}, 64);
+    if (c.bias == Bias::per_distance) seed = only_rows(seed, {c.q_time / 2 + 5, c.q_time - 1});
     const auto cpu = run_on(Device::cpu(), attention, inputs, seed);
     const auto gpu = run_on(Device::cuda(), attention, inputs, seed);
     const double output_error = testing::relative_error(gpu.output, cpu.output);
@@ -221,11 +263,13 @@ TEST_F(CudaBackend, HotOpsAtATrainingShape) {
                      [](const Inputs& in, Device) { return ops::layer_norm(in[0], in[1], in[2], 1e-6); },
                      {random({1, 1024, 768}, 43, 3.0), random({768}, 44), random({768}, 45)});
   const std::int64_t positions = interpreted() ? 128 : 1024;
-  expect_matches_cpu(
-      "attention with bias",
-      [](const Inputs& in, Device) { return ops::causal_attention(in[0], in[1], in[2], in[3], 1.0); },
-      {random({1, positions, 12, 64}, 46, 0.125), random({1, positions, 12, 64}, 47),
-       random({1, positions, 12, 64}, 48), random({12, positions, positions}, 49, 0.1)});
+  const Tensor buckets = t5_distance_buckets(positions);
+  expect_matches_cpu("attention with bias",
+                     [buckets](const Inputs& in, Device device) {
+                       return ops::causal_attention(in[0], in[1], in[2], {in[3], buckets.to(device)}, 1.0);
+                     },
+                     {random({1, positions, 12, 64}, 46, 0.125), random({1, positions, 12, 64}, 47),
+                      random({1, positions, 12, 64}, 48), random({32, 12}, 49, 0.1)});
   Generator target_generator(50);
   const Tensor targets = randint({1024}, 0, 32768, target_generator);
   expect_matches_cpu(

@@ -4,6 +4,7 @@
 // to the plain product.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,12 @@ struct EpilogueCase {
   const char* name;
   double tolerance;
 };
+
+// What ctest's names show of a case: its fields' bytes would include the name's address, which changes
+// from run to run.
+void PrintTo(const EpilogueCase& c, std::ostream* out) {
+  *out << c.name << " on " << dtype_name(c.operands);
+}
 
 class MatmulEpilogue : public ::testing::TestWithParam<EpilogueCase> {};
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "primer/nn/layers.h"
+#include "primer/ops/attention.h"
 
 namespace primer::nn {
 
@@ -36,16 +37,16 @@ struct AttentionCache {
 class Attention : public Module {
  public:
   Attention(const AttentionOptions& options, Generator& generator);
-  // x: [B, T, d_model]; position_bias: [H, T, T] or undefined. Returns [B, T, d_model].
-  Variable operator()(const Variable& x, const Variable& position_bias) const;
+  // x: [B, T, d_model]; position_bias: for T keys, or undefined. Returns [B, T, d_model].
+  Variable operator()(const Variable& x, const ops::RelativeBias& position_bias) const;
 
   AttentionCache new_cache(std::int64_t capacity, Device device) const;
   // Continues B sequences (no gradients): x: [B, T, d_model] holds the next T positions of sequence b,
-  // which already has lengths[b] positions in caches[b]; position_biases[b]: [H, T, lengths[b] + T] or
+  // which already has lengths[b] positions in caches[b]; position_biases[b]: for lengths[b] + T keys, or
   // undefined. Appends to the caches and returns [B, T, d_model], equal to the full forward's rows.
   Variable extend(const Variable& x, const std::vector<AttentionCache*>& caches,
                   const std::vector<std::int64_t>& lengths,
-                  const std::vector<Variable>& position_biases) const;
+                  const std::vector<ops::RelativeBias>& position_biases) const;
 
  private:
   struct Projections {

@@ -21,11 +21,11 @@ struct TransformerBlockOptions {
 class TransformerBlock : public Module {
  public:
   TransformerBlock(const TransformerBlockOptions& options, Generator& generator);
-  Variable operator()(const Variable& x, const Variable& position_bias) const;
+  Variable operator()(const Variable& x, const ops::RelativeBias& position_bias) const;
   // The same layer continuing cached sequences (Attention::extend).
   Variable extend(const Variable& x, const std::vector<AttentionCache*>& caches,
                   const std::vector<std::int64_t>& lengths,
-                  const std::vector<Variable>& position_biases) const;
+                  const std::vector<ops::RelativeBias>& position_biases) const;
   const Attention& attention() const { return attention_; }
 
  private:

@@ -1,5 +1,6 @@
 #include "device_support.cuh"
 #include "ops/attention/attention.cuh"
+#include "ops/attention/relative_bias.cuh"
 
 namespace primer::kernels {
 namespace {
@@ -35,15 +36,14 @@ __device__ float dot(const float* a, const float* b, std::int64_t dim) {
   return warp_sum(total);
 }
 
-__device__ float logit(const AttentionShape& s, const float* q, const float* k, const float* bias,
+__device__ float logit(const AttentionShape& s, const float* q, const float* k, const RelativeBiasTable& bias,
                        float scale, std::int64_t b, std::int64_t h, std::int64_t i, std::int64_t j) {
-  float value = scale * dot(q + q_index(s, b, i, h), k + k_index(s, b, j, h), s.head_dim);
-  if (bias != nullptr) value += bias[(h * s.q_time + i) * s.k_time + j];
-  return value;
+  const float value = scale * dot(q + q_index(s, b, i, h), k + k_index(s, b, j, h), s.head_dim);
+  return bias.table != nullptr ? value + relative_bias(bias, s, h, i, j) : value;
 }
 
-__global__ void forward_kernel(const float* q, const float* k, const float* v, const float* bias, float scale,
-                               AttentionShape s, float* out, float* lse) {
+__global__ void forward_kernel(const float* q, const float* k, const float* v, RelativeBiasTable bias,
+                               float scale, AttentionShape s, float* out, float* lse) {
   Row row;
   if (!warp_row(s, s.q_time, row)) return;
   const int lane = threadIdx.x % 32;
@@ -72,8 +72,8 @@ __global__ void forward_kernel(const float* q, const float* k, const float* v, c
 
 // Per query row: delta = dO . O, then dq = scale sum_j ds_ij k_j with ds = p (dO . v_j - delta).
 __global__ void query_kernel(const float* grad_out, const float* q, const float* k, const float* v,
-                             const float* bias, float scale, const float* out, const float* lse,
-                             AttentionShape s, float* delta, float* grad_q, float* grad_bias) {
+                             RelativeBiasTable bias, float scale, const float* out, const float* lse,
+                             AttentionShape s, float* delta, float* grad_q) {
   Row row;
   if (!warp_row(s, s.q_time, row)) return;
   const int lane = threadIdx.x % 32;
@@ -91,8 +91,6 @@ __global__ void query_kernel(const float* grad_out, const float* q, const float*
       const std::int64_t d = lane + 32 * n;
       if (d < s.head_dim) gradient[n] += scale * ds * key[d];
     }
-    if (grad_bias != nullptr && lane == 0)
-      atomicAdd(grad_bias + (row.h * s.q_time + row.i) * s.k_time + j, ds);
   }
   for (int n = 0; n < kMaxPerLane; ++n) {
     const std::int64_t d = lane + 32 * n;
@@ -102,7 +100,7 @@ __global__ void query_kernel(const float* grad_out, const float* q, const float*
 
 // Per key row j: dv_j = sum_i p_ij dO_i and dk_j = scale sum_i ds_ij q_i over the queries that see j.
 __global__ void key_value_kernel(const float* grad_out, const float* q, const float* k, const float* v,
-                                 const float* bias, float scale, const float* lse, const float* delta,
+                                 RelativeBiasTable bias, float scale, const float* lse, const float* delta,
                                  AttentionShape s, float* grad_k, float* grad_v) {
   Row row;
   if (!warp_row(s, s.k_time, row)) return;
@@ -132,14 +130,36 @@ __global__ void key_value_kernel(const float* grad_out, const float* q, const fl
   }
 }
 
+// Per (batch, head, distance d): the sum of dS over the query-key pairs d apart, into
+// distance_partials[b, h, d] (the probabilities recomputed once more: this path is the exact one, not the
+// fast one).
+__global__ void distance_gradient_kernel(const float* grad_out, const float* q, const float* k,
+                                         const float* v, RelativeBiasTable bias, float scale,
+                                         const float* lse, const float* delta, AttentionShape s,
+                                         float* distance_partials) {
+  Row row;
+  if (!warp_row(s, s.k_time, row)) return;
+  const std::int64_t distance = row.i, offset = s.k_time - s.q_time;
+  float total = 0.0f;
+  for (std::int64_t i = distance > offset ? distance - offset : 0; i < s.q_time; ++i) {
+    const std::int64_t j = offset + i - distance;
+    const std::int64_t stat = (row.b * s.heads + row.h) * s.q_time + i;
+    const float p = expf(logit(s, q, k, bias, scale, row.b, row.h, i, j) - lse[stat]);
+    total += p * (dot(grad_out + q_index(s, row.b, i, row.h), v + k_index(s, row.b, j, row.h), s.head_dim) -
+                  delta[stat]);
+  }
+  if (threadIdx.x % 32 == 0) distance_partials[(row.b * s.heads + row.h) * s.k_time + distance] = total;
+}
+
 unsigned blocks_for_rows(std::int64_t rows) {
   return static_cast<unsigned>((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
 }
 
 }  // namespace
 
-cudaError_t attention_forward(const float* q, const float* k, const float* v, const float* bias, float scale,
-                              const AttentionShape& shape, float* out, float* lse, cudaStream_t stream) {
+cudaError_t attention_forward(const float* q, const float* k, const float* v, RelativeBiasTable bias,
+                              float scale, const AttentionShape& shape, float* out, float* lse,
+                              cudaStream_t stream) {
   if (shape.head_dim > 32 * kMaxPerLane) return cudaErrorInvalidValue;
   const std::int64_t rows = shape.batch * shape.heads * shape.q_time;
   if (rows == 0) return cudaSuccess;
@@ -149,17 +169,21 @@ cudaError_t attention_forward(const float* q, const float* k, const float* v, co
 }
 
 cudaError_t attention_backward(const float* grad_out, const float* q, const float* k, const float* v,
-                               const float* bias, float scale, const float* out, const float* lse,
+                               RelativeBiasTable bias, float scale, const float* out, const float* lse,
                                const AttentionShape& shape, float* delta, float* grad_q, float* grad_k,
-                               float* grad_v, float* grad_bias, cudaStream_t stream) {
+                               float* grad_v, float* distance_partials, cudaStream_t stream) {
   if (shape.head_dim > 32 * kMaxPerLane) return cudaErrorInvalidValue;
   const std::int64_t query_rows = shape.batch * shape.heads * shape.q_time;
   const std::int64_t key_rows = shape.batch * shape.heads * shape.k_time;
   if (query_rows == 0) return cudaSuccess;
   PRIMER_LAUNCH(query_kernel, blocks_for_rows(query_rows), 32 * kWarpsPerBlock, 0, stream, grad_out, q, k, v,
-                bias, scale, out, lse, shape, delta, grad_q, grad_bias);
+                bias, scale, out, lse, shape, delta, grad_q);
   PRIMER_LAUNCH(key_value_kernel, blocks_for_rows(key_rows), 32 * kWarpsPerBlock, 0, stream, grad_out, q, k,
                 v, bias, scale, lse, delta, shape, grad_k, grad_v);
+  if (bias.table != nullptr) {
+    PRIMER_LAUNCH(distance_gradient_kernel, blocks_for_rows(key_rows), 32 * kWarpsPerBlock, 0, stream,
+                  grad_out, q, k, v, bias, scale, lse, delta, shape, distance_partials);
+  }
   return cudaGetLastError();
 }
 

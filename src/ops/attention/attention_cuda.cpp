@@ -38,37 +38,52 @@ bool on_tensor_cores(DType precision, const kernels::AttentionShape& shape, bool
   return true;
 }
 
+kernels::RelativeBiasTable bias_table(const ops::AttentionBias& bias, const char* op) {
+  if (!bias.defined()) return {nullptr, nullptr};
+  return {f32(bias.table, op, "bias table"), indices(bias.distance_buckets, op, "distance buckets")};
+}
+
 }  // namespace
 
-void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
-                       DType precision, const Tensor& out, const Tensor& lse) {
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const ops::AttentionBias& bias,
+                       double scale, DType precision, const Tensor& out, const Tensor& lse) {
   const char* op = "attention";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
   const auto launch = on_tensor_cores(precision, shape, false, {&q, &k, &v, &out})
                           ? kernels::flash_attention_forward
                           : kernels::attention_forward;
-  PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"), f32_or_null(bias, op, "bias"),
+  PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"), bias_table(bias, op),
                            static_cast<float>(scale), shape, f32(out, op, "out"), f32(lse, op, "lse"),
                            stream()));
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                        const Tensor& bias, double scale, DType precision, const Tensor& out,
+                        const ops::AttentionBias& bias, double scale, DType precision, const Tensor& out,
                         const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
-                        const Tensor& grad_bias) {
+                        const Tensor& grad_table) {
   const char* op = "attention backward";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
-  const auto launch =
-      on_tensor_cores(precision, shape, true, {&grad_out, &q, &k, &v, &out, &grad_q, &grad_k, &grad_v})
-          ? kernels::flash_attention_backward
-          : kernels::attention_backward;
+  const bool tensor_cores =
+      on_tensor_cores(precision, shape, true, {&grad_out, &q, &k, &v, &out, &grad_q, &grad_k, &grad_v});
+  const auto launch = tensor_cores ? kernels::flash_attention_backward : kernels::attention_backward;
   const Tensor delta = cuda_backend().scratch(shape.batch * shape.heads * shape.q_time, DType::f32);
-  if (grad_bias.defined()) cuda_backend().fill(grad_bias, 0.0);
+  const std::int64_t partial_rows = kernels::relative_bias_partial_rows(shape, tensor_cores);
+  Tensor distance_partials;
+  if (bias.defined()) {
+    distance_partials = cuda_backend().scratch(partial_rows * shape.heads * shape.k_time, DType::f32);
+    cuda_backend().fill(distance_partials, 0.0);
+  }
   PRIMER_CUDA_CHECK(launch(f32(grad_out, op, "grad_out"), f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-                           f32_or_null(bias, op, "bias"), static_cast<float>(scale), f32(out, op, "out"),
+                           bias_table(bias, op), static_cast<float>(scale), f32(out, op, "out"),
                            f32(lse, op, "lse"), shape, f32(delta, op, "delta"), f32(grad_q, op, "grad_q"),
                            f32(grad_k, op, "grad_k"), f32(grad_v, op, "grad_v"),
-                           f32_or_null(grad_bias, op, "grad_bias"), stream()));
+                           f32_or_null(distance_partials, op, "distance partials"), stream()));
+  if (!bias.defined()) return;
+  const Tensor scratch = cuda_backend().scratch(kernels::relative_bias_gradient_scratch(shape), DType::f32);
+  PRIMER_CUDA_CHECK(kernels::relative_bias_table_gradient(
+      f32(distance_partials, op, "distance partials"), partial_rows, shape,
+      indices(bias.distance_buckets, op, "distance buckets"), bias.table.size(0), f32(scratch, op, "scratch"),
+      f32(grad_table, op, "grad_table"), stream()));
 }
 
 }  // namespace primer::cuda

@@ -1,9 +1,11 @@
 #pragma once
 // Causal softmax attention's kernels, defined once per device (attention_cpu.cpp, attention_cuda.cpp);
 // attention.cpp checks the shapes. q, out: [B, Tq, H, D]; k, v: [B, Tk, H, D] with Tk >= Tq, the queries
-// being the last Tq positions (Tq < Tk when decoding against a cache); bias: [H, Tq, Tk] added to the
-// scaled logits, or undefined; lse: [B, H, Tq] in stats_dtype, the log-sum-exp of each row, saved so
-// backward rebuilds probabilities without storing them. grad_bias receives the sum over the batch.
+// being the last Tq positions (Tq < Tk when decoding against a cache); bias: T5's table [buckets, H] and
+// the bucket of each distance (i32 [Tk]), both undefined when there is no bias; the logit of query i and
+// key j gets table[distance_buckets[(Tk - Tq) + i - j], h]. lse: [B, H, Tq] in stats_dtype, the log-sum-exp
+// of each row, saved so backward rebuilds probabilities without storing them. grad_table ([buckets, H],
+// undefined without a bias) receives the sum over the batch, every query and key.
 // precision is matmul_precision() when the op ran forward: under bf16 a device may multiply bf16 roundings
 // of its f32 operands (CUDA's tensor-core kernels do); the CPU computes in the operands' dtype regardless.
 #include "primer/backend/kernel_table.h"
@@ -11,12 +13,18 @@
 
 namespace primer::ops {
 
-using AttentionForward = void(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+struct AttentionBias {
+  Tensor table;             // [buckets, H]
+  Tensor distance_buckets;  // i32 [Tk]
+  bool defined() const { return table.defined(); }
+};
+
+using AttentionForward = void(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionBias& bias,
                               double scale, DType precision, const Tensor& out, const Tensor& lse);
 using AttentionBackward = void(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                               const Tensor& bias, double scale, DType precision, const Tensor& out,
+                               const AttentionBias& bias, double scale, DType precision, const Tensor& out,
                                const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
-                               const Tensor& grad_v, const Tensor& grad_bias);
+                               const Tensor& grad_v, const Tensor& grad_table);
 
 }  // namespace primer::ops
 

@@ -7,13 +7,30 @@ namespace {
 using Inputs = std::vector<Variable>;
 using Indices = std::map<std::string, Tensor>;
 
+constexpr std::int64_t kHeads = 3, kBuckets = 5;
+
 std::vector<OpInput> qkv(std::int64_t q_time, std::int64_t k_time, std::int64_t head_dim) {
-  return {{"q", {2, q_time, 3, head_dim}}, {"k", {2, k_time, 3, head_dim}}, {"v", {2, k_time, 3, head_dim}}};
+  return {{"q", {2, q_time, kHeads, head_dim}},
+          {"k", {2, k_time, kHeads, head_dim}},
+          {"v", {2, k_time, kHeads, head_dim}}};
 }
 
-std::vector<OpInput> with_bias(std::vector<OpInput> inputs, std::int64_t q_time, std::int64_t k_time) {
-  inputs.push_back({"bias", {3, q_time, k_time}});
+std::vector<OpInput> with_table(std::vector<OpInput> inputs) {
+  inputs.push_back({"table", {kBuckets, kHeads}});
   return inputs;
+}
+
+// The bucket of each of k_time distances: not monotonic as T5's are, and with buckets that share
+// distances far apart, so a gradient summed into the wrong bucket or distance shows.
+Indices distance_buckets(std::int64_t k_time) {
+  std::vector<std::int32_t> buckets;
+  for (std::int64_t distance = 0; distance < k_time; ++distance)
+    buckets.push_back(static_cast<std::int32_t>((distance * 3 + distance / 4) % kBuckets));
+  return {{"distance_buckets", Tensor::from_vector(buckets, {k_time})}};
+}
+
+Variable biased(const Inputs& v, const Indices& indices, double scale) {
+  return ops::causal_attention(v[0], v[1], v[2], {v[3], indices.at("distance_buckets")}, scale);
 }
 
 const OpCaseRegistration registered{[] {
@@ -23,22 +40,27 @@ const OpCaseRegistration registered{[] {
        qkv(9, 9, 5),
        {},
        {{"scale", 0.45}},
-       [](const Inputs& v, const Indices&) {
-         return ops::causal_attention(v[0], v[1], v[2], Variable(), 0.45);
-       }},
+       [](const Inputs& v, const Indices&) { return ops::causal_attention(v[0], v[1], v[2], {}, 0.45); }},
       {"attention with bias",
        "attention_bias",
-       with_bias(qkv(7, 7, 5), 7, 7),
-       {},
+       with_table(qkv(7, 7, 5)),
+       distance_buckets(7),
        {{"scale", 1.0}},
-       [](const Inputs& v, const Indices&) { return ops::causal_attention(v[0], v[1], v[2], v[3], 1.0); }},
+       [](const Inputs& v, const Indices& indices) { return biased(v, indices, 1.0); }},
+      // More rows than the CPU's query block of 64: the bias gradient gathers across blocks.
+      {"attention with bias, 70 positions",
+       "attention_bias",
+       with_table(qkv(70, 70, 4)),
+       distance_buckets(70),
+       {{"scale", 0.5}},
+       [](const Inputs& v, const Indices& indices) { return biased(v, indices, 0.5); }},
       // Decoding against a cache: the queries are the last positions; a head of 40 spans two warps' lanes.
       {"attention with bias, fewer queries than keys",
        "attention_bias",
-       with_bias(qkv(4, 9, 40), 4, 9),
-       {},
+       with_table(qkv(4, 9, 40)),
+       distance_buckets(9),
        {{"scale", 0.8}},
-       [](const Inputs& v, const Indices&) { return ops::causal_attention(v[0], v[1], v[2], v[3], 0.8); }},
+       [](const Inputs& v, const Indices& indices) { return biased(v, indices, 0.8); }},
   };
 }};
 

@@ -5,8 +5,9 @@
 // The f32 inputs are rounded to bf16 as the tiles are loaded, so no converted copy exists in memory.
 // Scores go through shared memory between the products, which keeps the code free of any assumption on
 // the fragments' register layout; the gradients' sums stay in accumulator fragments across tiles. The query
-// gradient has a kernel of its own that recomputes the scores (no atomics: deterministic); the bias gradient
-// is summed over the batch with atomics as before.
+// gradient has a kernel of its own that recomputes the scores (no atomics: deterministic); the relative
+// bias's gradient is summed along the diagonals of each dS tile in the key/value kernel (DistanceSums), also
+// without atomics.
 #include <mma.h>
 
 #include <algorithm>
@@ -14,13 +15,14 @@
 
 #include "device_support.cuh"
 #include "ops/attention/attention.cuh"
+#include "ops/attention/relative_bias.cuh"
 
 namespace primer::kernels {
 namespace {
 
 using bf16 = __nv_bfloat16;
 
-constexpr int kTile = 64;           // query rows and keys per tile
+constexpr int kTile = kFlashAttentionTile;
 constexpr int kWarps = kTile / 16;  // each warp owns 16 rows of a tile
 constexpr int kBlockThreads = 32 * kWarps;
 constexpr int kRowsPerWarp = 16;
@@ -136,7 +138,7 @@ __device__ void zero(float* buffer, int count) {
 // Where query i and key j meet: the scaled score plus bias when key j is visible from query i (causal,
 // the queries being the last q_time of the k_time positions), else nothing.
 struct Scores {
-  const float* bias;
+  RelativeBiasTable bias;
   float scale;
   AttentionShape s;
   std::int64_t h;
@@ -146,7 +148,7 @@ struct Scores {
   }
   __device__ float logit(float product, std::int64_t i, std::int64_t j) const {
     const float value = product * scale;
-    return bias != nullptr ? value + bias[(h * s.q_time + i) * s.k_time + j] : value;
+    return bias.table != nullptr ? value + relative_bias(bias, s, h, i, j) : value;
   }
 };
 
@@ -171,7 +173,7 @@ __device__ std::int64_t heaviest_last_tile() {
 // grid (H, B, query tiles), the tiles of the last queries first.
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
-    forward_kernel(const float* q, const float* k, const float* v, const float* bias, float scale,
+    forward_kernel(const float* q, const float* k, const float* v, RelativeBiasTable bias, float scale,
                    AttentionShape s, float* out, float* lse) {
   constexpr int ldi = kInputStride<D>, ldo = kAccumulatorStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
@@ -244,12 +246,12 @@ __global__ void __launch_bounds__(kBlockThreads)
 }
 
 // dS = P (dP - delta) for the warp's 16 query rows of a (query tile, key tile) pair, from the scores in
-// s_tile and dO V^T in dp_tile: written as bf16 to ds_tile and, when p_tile is given, P as bf16 too; the
-// bias gradient gets dS through atomics when grad_bias is given.
+// s_tile and dO V^T in dp_tile: written as bf16 to ds_tile and, when p_tile is given, P as bf16 too; when
+// keep_f32 is set, dS also replaces the scores in s_tile in f32 (zero where masked), for DistanceSums.
 __device__ void score_gradients(const Scores& scores, std::int64_t b, std::int64_t first_query,
                                 std::int64_t first_key, int r0, const float* lse, const float* delta,
-                                const float* s_tile, const float* dp_tile, bf16* p_tile, bf16* ds_tile,
-                                float* grad_bias) {
+                                float* s_tile, const float* dp_tile, bf16* p_tile, bf16* ds_tile,
+                                bool keep_f32) {
   const int lane = threadIdx.x % 32;
 #pragma unroll 1
   for (int r = 0; r < kRowsPerWarp; ++r) {
@@ -260,14 +262,13 @@ __device__ void score_gradients(const Scores& scores, std::int64_t b, std::int64
     for (int half = 0; half < 2; ++half) {
       const int c = lane + 32 * half;
       const std::int64_t j = first_key + c;
+      const int at = (r0 + r) * kScoreStride + c;
       float p = 0.0f, ds = 0.0f;
       if (scores.visible(i, j)) {
-        const int at = (r0 + r) * kScoreStride + c;
         p = expf(scores.logit(s_tile[at], i, j) - row_lse);
         ds = p * (dp_tile[at] - row_delta);
-        if (grad_bias != nullptr)
-          atomicAdd(grad_bias + (scores.h * scores.s.q_time + i) * scores.s.k_time + j, ds);
       }
+      if (keep_f32) s_tile[at] = ds;
       if (p_tile != nullptr) p_tile[(r0 + r) * kProbabilityStride + c] = __float2bfloat16(p);
       ds_tile[(r0 + r) * kProbabilityStride + c] = __float2bfloat16(ds);
     }
@@ -280,7 +281,7 @@ __device__ void score_gradients(const Scores& scores, std::int64_t b, std::int64
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     query_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
-                          const float* bias, float scale, const float* out, const float* lse,
+                          RelativeBiasTable bias, float scale, const float* out, const float* lse,
                           AttentionShape s, float* delta, float* grad_q) {
   constexpr int ldi = kInputStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
@@ -319,20 +320,61 @@ __global__ void __launch_bounds__(kBlockThreads)
     warp_product<true>(do_tile + r0 * ldi, ldi, v_tile, ldi, D, kTile, dp_tile + r0 * kScoreStride,
                        kScoreStride, false);
     score_gradients(scores, b, first_query, first_key, r0, lse, delta, s_tile, dp_tile, nullptr, ds_tile,
-                    nullptr);
+                    false);
     dq.template add_product<false>(ds_tile + r0 * kProbabilityStride, kProbabilityStride, k_tile, ldi);
   }
   __syncthreads();  // the q and dO tiles become the staging rows of the write below
   dq.write(scale, reinterpret_cast<float*>(q_tile), grad_q, b, h, first_query, s.q_time, s.heads);
 }
 
+// The key/value kernel's share of the relative bias table's gradient: for each (query tile, key tile) the
+// sums of dS along the tile's 2 kTile - 1 diagonals (each one distance), a thread per diagonal. The next
+// query tile (64 queries on) meets a diagonal's distance again exactly when the diagonal lies above the
+// main one: that sum is carried over to it in shared memory (two buffers, read and written alternately);
+// the others are final and go to the block's row of distance_partials. Each distance is written once.
+struct DistanceSums {
+  float* carry;  // [2 kTile] shared floats, zeroed; entry kTile - 1 of each half is never written
+  float* row;    // the block's [k_time] floats of distance_partials
+  std::int64_t k_time;
+  int parity;
+
+  // ds: the tile's dS in f32 (row stride kScoreStride), complete in shared memory; base: the distance
+  // of its element (0, 0), that is (k_time - q_time) + first_query - first_key.
+  __device__ void add_tile(const float* ds, std::int64_t base) {
+    const int t = threadIdx.x;
+    if (t < 2 * kTile - 1) {
+      const int diagonal = t - (kTile - 1);  // row - column
+      float total = 0.0f;
+      const int first_row = diagonal > 0 ? diagonal : 0, end_row = diagonal < 0 ? kTile + diagonal : kTile;
+      for (int r = first_row; r < end_row; ++r) total += ds[r * kScoreStride + r - diagonal];
+      if (diagonal <= 0) {
+        write(base + diagonal, total + carry[parity * kTile + t]);
+      } else {
+        carry[(1 - parity) * kTile + t - kTile] = total;
+      }
+    }
+    parity = 1 - parity;
+  }
+
+  // After the last tile: next_base is the base the next query tile would have had.
+  __device__ void finish(std::int64_t next_base) {
+    __syncthreads();
+    const int t = threadIdx.x;
+    if (t < kTile - 1) write(next_base + t - (kTile - 1), carry[parity * kTile + t]);
+  }
+
+  __device__ void write(std::int64_t distance, float total) const {
+    if (distance >= 0 && distance < k_time) row[distance] = total;
+  }
+};
+
 // dV = P^T dO and dK = scale dS^T Q over every query tile that sees the key tile. grid (H, B, key tiles),
 // the first keys (seen by the most queries) first; runs after query_gradient_kernel, which wrote delta.
 template <int D>
 __global__ void __launch_bounds__(kBlockThreads)
     key_value_gradient_kernel(const float* grad_out, const float* q, const float* k, const float* v,
-                              const float* bias, float scale, const float* lse, const float* delta,
-                              AttentionShape s, float* grad_k, float* grad_v, float* grad_bias) {
+                              RelativeBiasTable bias, float scale, const float* lse, const float* delta,
+                              AttentionShape s, float* grad_k, float* grad_v, float* distance_partials) {
   constexpr int ldi = kInputStride<D>;
   PRIMER_DYNAMIC_SHARED(unsigned char, shared);
   bf16* q_tile = reinterpret_cast<bf16*>(shared);
@@ -343,9 +385,16 @@ __global__ void __launch_bounds__(kBlockThreads)
   bf16* ds_tile = p_tile + kTile * kProbabilityStride;
   float* s_tile = reinterpret_cast<float*>(ds_tile + kTile * kProbabilityStride);
   float* dp_tile = s_tile + kTile * kScoreStride;
+  float* carry = dp_tile + kTile * kScoreStride;
 
   const std::int64_t h = blockIdx.x, b = blockIdx.y,
                      first_key = static_cast<std::int64_t>(blockIdx.z) * kTile;
+  const bool bias_gradient = distance_partials != nullptr;
+  DistanceSums distances{
+      carry,
+      bias_gradient ? distance_partials + ((b * gridDim.z + blockIdx.z) * s.heads + h) * s.k_time : nullptr,
+      s.k_time, 0};
+  zero(carry, 2 * kTile);
   const Scores scores{bias, scale, s, h};
   const int r0 = (threadIdx.x / 32) * kRowsPerWarp;
   load_tile<D>(k, b, h, first_key, s.k_time, s.heads, k_tile);
@@ -354,9 +403,10 @@ __global__ void __launch_bounds__(kBlockThreads)
   dk.zero();
   dv.zero();
   // Query i sees key j when i >= j - (k_time - q_time): start at the tile holding the first such query.
-  const std::int64_t first_seeing = first_key > s.k_time - s.q_time ? first_key - (s.k_time - s.q_time) : 0;
-  for (std::int64_t first_query = first_seeing / kTile * kTile; first_query < s.q_time;
-       first_query += kTile) {
+  const std::int64_t offset = s.k_time - s.q_time;
+  const std::int64_t first_seeing = first_key > offset ? first_key - offset : 0;
+  std::int64_t first_query = first_seeing / kTile * kTile;
+  for (; first_query < s.q_time; first_query += kTile) {
     __syncthreads();
     load_tile<D>(q, b, h, first_query, s.q_time, s.heads, q_tile);
     load_tile<D>(grad_out, b, h, first_query, s.q_time, s.heads, do_tile);
@@ -367,12 +417,14 @@ __global__ void __launch_bounds__(kBlockThreads)
     warp_product<true>(do_tile + r0 * ldi, ldi, v_tile, ldi, D, kTile, dp_tile + r0 * kScoreStride,
                        kScoreStride, false);
     score_gradients(scores, b, first_query, first_key, r0, lse, delta, s_tile, dp_tile, p_tile, ds_tile,
-                    grad_bias);
-    __syncthreads();  // the products below read every query row of P and dS
+                    bias_gradient);
+    __syncthreads();  // the products below read every query row of P and dS, DistanceSums all of dS
+    if (bias_gradient) distances.add_tile(s_tile, offset + first_query - first_key);
     // Now the warp owns 16 keys: dV[keys] += P^T dO, dK[keys] += dS^T Q.
     dv.template add_product<true>(p_tile + r0, kProbabilityStride, do_tile, ldi);
     dk.template add_product<true>(ds_tile + r0, kProbabilityStride, q_tile, ldi);
   }
+  if (bias_gradient) distances.finish(offset + first_query - first_key);
   __syncthreads();  // the q and dO tiles become the staging rows of the writes below
   float* stage = reinterpret_cast<float*>(q_tile);
   dk.write(scale, stage, grad_k, b, h, first_key, s.k_time, s.heads);
@@ -392,7 +444,7 @@ constexpr std::size_t query_gradient_shared_bytes() {
 template <int D>
 constexpr std::size_t key_value_gradient_shared_bytes() {
   return (4 * kTile * kInputStride<D> + 2 * kTile * kProbabilityStride) * sizeof(bf16) +
-         2 * kTile * kScoreStride * sizeof(float);
+         (2 * kTile * kScoreStride + 2 * kTile) * sizeof(float);
 }
 // The staging rows of WarpAccumulator::write fit in the q and dO tiles.
 static_assert(kAccumulatorStride<32> * sizeof(float) <= 2 * kInputStride<32> * sizeof(bf16));
@@ -410,7 +462,7 @@ dim3 grid_for(std::int64_t rows, const AttentionShape& s) {
 }
 
 template <int D>
-cudaError_t forward(const float* q, const float* k, const float* v, const float* bias, float scale,
+cudaError_t forward(const float* q, const float* k, const float* v, RelativeBiasTable bias, float scale,
                     const AttentionShape& s, float* out, float* lse, cudaStream_t stream) {
   static const cudaError_t allowed = allow_shared_bytes(forward_kernel<D>, forward_shared_bytes<D>());
   if (allowed != cudaSuccess) return allowed;
@@ -420,9 +472,10 @@ cudaError_t forward(const float* q, const float* k, const float* v, const float*
 }
 
 template <int D>
-cudaError_t backward(const float* grad_out, const float* q, const float* k, const float* v, const float* bias,
-                     float scale, const float* out, const float* lse, const AttentionShape& s, float* delta,
-                     float* grad_q, float* grad_k, float* grad_v, float* grad_bias, cudaStream_t stream) {
+cudaError_t backward(const float* grad_out, const float* q, const float* k, const float* v,
+                     RelativeBiasTable bias, float scale, const float* out, const float* lse,
+                     const AttentionShape& s, float* delta, float* grad_q, float* grad_k, float* grad_v,
+                     float* distance_partials, cudaStream_t stream) {
   static const cudaError_t allowed_query =
       allow_shared_bytes(query_gradient_kernel<D>, query_gradient_shared_bytes<D>());
   static const cudaError_t allowed_key_value =
@@ -434,7 +487,7 @@ cudaError_t backward(const float* grad_out, const float* q, const float* k, cons
                 grad_q);
   PRIMER_LAUNCH(key_value_gradient_kernel<D>, grid_for(s.k_time, s), kBlockThreads,
                 key_value_gradient_shared_bytes<D>(), stream, grad_out, q, k, v, bias, scale, lse, delta, s,
-                grad_k, grad_v, grad_bias);
+                grad_k, grad_v, distance_partials);
   return cudaGetLastError();
 }
 
@@ -458,7 +511,7 @@ std::size_t flash_attention_shared_bytes(const AttentionShape& shape, bool backw
   }
 }
 
-cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, const float* bias,
+cudaError_t flash_attention_forward(const float* q, const float* k, const float* v, RelativeBiasTable bias,
                                     float scale, const AttentionShape& shape, float* out, float* lse,
                                     cudaStream_t stream) {
   if (shape.batch * shape.heads * shape.q_time == 0) return cudaSuccess;
@@ -471,20 +524,20 @@ cudaError_t flash_attention_forward(const float* q, const float* k, const float*
 }
 
 cudaError_t flash_attention_backward(const float* grad_out, const float* q, const float* k, const float* v,
-                                     const float* bias, float scale, const float* out, const float* lse,
+                                     RelativeBiasTable bias, float scale, const float* out, const float* lse,
                                      const AttentionShape& shape, float* delta, float* grad_q, float* grad_k,
-                                     float* grad_v, float* grad_bias, cudaStream_t stream) {
+                                     float* grad_v, float* distance_partials, cudaStream_t stream) {
   if (shape.batch * shape.heads * shape.q_time == 0) return cudaSuccess;
   switch (shape.head_dim) {
     case 32:
       return backward<32>(grad_out, q, k, v, bias, scale, out, lse, shape, delta, grad_q, grad_k, grad_v,
-                          grad_bias, stream);
+                          distance_partials, stream);
     case 64:
       return backward<64>(grad_out, q, k, v, bias, scale, out, lse, shape, delta, grad_q, grad_k, grad_v,
-                          grad_bias, stream);
+                          distance_partials, stream);
     case 128:
       return backward<128>(grad_out, q, k, v, bias, scale, out, lse, shape, delta, grad_q, grad_k, grad_v,
-                           grad_bias, stream);
+                           distance_partials, stream);
     default: return cudaErrorInvalidValue;
   }
 }
