@@ -1,4 +1,9 @@
 // Pointwise activations (ReLU, squared ReLU, tanh-GELU, SiLU) and the SwiGLU gate.
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <type_traits>
+
 #include "backend/cpu/kernel_support.h"
 #include "ops/activation/activation_formulas.h"
 #include "ops/activation/activation_kernels.h"
@@ -8,6 +13,52 @@ namespace {
 
 using ops::activate;
 using ops::activate_derivative;
+
+// SwiGLU runs through Eigen arrays, whose exp is vectorised (std::exp in a loop stays scalar: the gate
+// ran at about 1.4 ns an element). Elements go in chunks; bf16 operands are widened to float per chunk.
+constexpr std::int64_t kChunk = 1024;
+
+template <class S>
+using Chunk = Eigen::Array<S, Eigen::Dynamic, 1, Eigen::ColMajor, kChunk, 1>;  // on the stack
+template <class S>
+using ChunkMap = Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>;
+
+// Calls body(begin, n) for every chunk [begin, begin + n) of count elements, spread over the threads.
+template <class Body>
+void for_each_chunk(std::int64_t count, Body&& body) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t begin = 0; begin < count; begin += kChunk) body(begin, std::min(kChunk, count - begin));
+}
+
+// n elements of p as the compute type S: a view when T is S, else a widened copy in `widened`.
+template <class S, class T>
+ChunkMap<S> as_compute(const T* p, std::int64_t n, Chunk<S>& widened) {
+  if constexpr (std::is_same_v<T, S>) {
+    return ChunkMap<S>(const_cast<S*>(p), n);
+  } else {
+    widened.resize(n);
+    for (std::int64_t i = 0; i < n; ++i) widened[i] = S(p[i]);
+    return ChunkMap<S>(widened.data(), n);
+  }
+}
+
+// values (an array expression in S) written to p as T: straight through when T is S.
+template <class T, class Expression>
+void store(const Eigen::ArrayBase<Expression>& values, T* p) {
+  using S = typename Expression::Scalar;
+  if constexpr (std::is_same_v<T, S>) {
+    ChunkMap<S>(p, values.size()) = values;
+  } else {
+    const Chunk<S> evaluated = values;
+    for (Eigen::Index i = 0; i < evaluated.size(); ++i) p[i] = static_cast<T>(evaluated[i]);
+  }
+}
+
+// The logistic sigmoid of an array: activation_formulas.h's sigmoid, element by element, vectorised.
+template <class S>
+Chunk<S> sigmoid_of(const ChunkMap<S>& x) {
+  return (S(1) + (-x).exp()).inverse();
+}
 
 // Runs body with the kind as a compile-time constant.
 template <class Body>
@@ -80,10 +131,12 @@ void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
     const T* pg = gate.data<T>();
     const T* pu = up.data<T>();
     T* py = y.data<T>();
-    const std::int64_t count = gate.numel();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < count; ++i)
-      py[i] = static_cast<T>(activate<Activation::silu>(S(pg[i])) * S(pu[i]));
+    for_each_chunk(gate.numel(), [&](std::int64_t begin, std::int64_t n) {
+      Chunk<S> gate_buffer, up_buffer;
+      const ChunkMap<S> g = as_compute<S>(pg + begin, n, gate_buffer),
+                        u = as_compute<S>(pu + begin, n, up_buffer);
+      store(g * sigmoid_of(g) * u, py + begin);
+    });
   });
 }
 
@@ -98,13 +151,16 @@ void swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& grad_y,
     const T* pdy = grad_y.data<T>();
     T* pdg = grad_gate.data<T>();
     T* pdu = grad_up.data<T>();
-    const std::int64_t count = gate.numel();
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) {
-      const S g = S(pg[i]);
-      pdg[i] = static_cast<T>(S(pdy[i]) * S(pu[i]) * activate_derivative<Activation::silu>(g));
-      pdu[i] = static_cast<T>(S(pdy[i]) * activate<Activation::silu>(g));
-    }
+    for_each_chunk(gate.numel(), [&](std::int64_t begin, std::int64_t n) {
+      Chunk<S> gate_buffer, up_buffer, grad_buffer;
+      const ChunkMap<S> g = as_compute<S>(pg + begin, n, gate_buffer),
+                        u = as_compute<S>(pu + begin, n, up_buffer),
+                        dy = as_compute<S>(pdy + begin, n, grad_buffer);
+      const Chunk<S> sigmoid = sigmoid_of(g);
+      // SiLU's derivative as activation_formulas.h writes it: s (1 + x (1 - s)).
+      store(dy * u * (sigmoid * (S(1) + g * (S(1) - sigmoid))), pdg + begin);
+      store(dy * (g * sigmoid), pdu + begin);
+    });
   });
 }
 

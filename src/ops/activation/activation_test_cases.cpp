@@ -24,6 +24,13 @@ const OpCaseRegistration registered{[] {
        {},
        {},
        [](const Inputs& v, const Indices&) { return ops::swiglu(v[0], v[1]); }},
+      // More elements than the CPU kernel's chunk of 1024, the last chunk partial.
+      {"swiglu over 1,200 elements",
+       "swiglu",
+       {{"gate", {2, 600}, 2.0}, {"up", {2, 600}}},
+       {},
+       {},
+       [](const Inputs& v, const Indices&) { return ops::swiglu(v[0], v[1]); }},
   };
 }};
 
