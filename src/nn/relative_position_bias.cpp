@@ -26,17 +26,17 @@ std::int32_t RelativePositionBias::bucket(std::int64_t distance, std::int64_t bu
 }
 
 ops::RelativeBias RelativePositionBias::operator()(std::int64_t keys) const {
-  // Training asks for the same length every step, decoding for each length once: build each array once.
-  auto found = distance_buckets_.find(keys);
-  if (found == distance_buckets_.end() || found->second.device() != table_.device()) {
+  // A distance's bucket does not depend on the length: one array, built for the longest length asked so far,
+  // serves every shorter one as its prefix.
+  if (!distance_buckets_.defined() || distance_buckets_.size(0) < keys ||
+      distance_buckets_.device() != table_.device()) {
     Tensor buckets = Tensor::empty({keys}, DType::i32);
     std::int32_t* data = buckets.data<std::int32_t>();
     for (std::int64_t distance = 0; distance < keys; ++distance)
       data[distance] = bucket(distance, buckets_, max_distance_);
-    distance_buckets_[keys] = buckets.to(table_.device());
-    found = distance_buckets_.find(keys);
+    distance_buckets_ = buckets.to(table_.device());
   }
-  return {table_, found->second};
+  return {table_, distance_buckets_.slice(0, 0, keys)};
 }
 
 }  // namespace primer::nn

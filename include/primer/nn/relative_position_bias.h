@@ -2,7 +2,6 @@
 // T5's relative position bias: one learned scalar per (distance bucket, head), added to the attention
 // logits; one table shared by every layer ("bias_shared" in Mesh-TF). Distances below buckets/2 get a
 // bucket each; longer ones share logarithmically wider buckets up to max_distance.
-#include <map>
 
 #include "primer/nn/module.h"
 #include "primer/ops/attention.h"
@@ -23,7 +22,7 @@ class RelativePositionBias : public Module {
   std::int64_t buckets_;
   std::int64_t max_distance_;
   Variable table_;
-  mutable std::map<std::int64_t, Tensor> distance_buckets_;  // [keys] i32 on the table's device, by keys
+  mutable Tensor distance_buckets_;  // i32 on the table's device, the longest length asked so far
 };
 
 }  // namespace primer::nn
