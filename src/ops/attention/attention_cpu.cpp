@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/cpu/kernel_support.h"
+#include "backend/cpu/vector_math.h"
 #include "ops/attention/attention_kernels.h"
 #include "ops/matmul/onednn_matmul.h"
 
@@ -124,7 +125,7 @@ void for_each_query_block(const Dims& d, Body&& body) {
 
 // A row of raw scores (Q K^T, in place) becomes, over its causal part (the `seen` keys), probabilities:
 // exp(scale * score + bias - lse) with lse the log-sum-exp, computed here (forward) or given (backward);
-// entries [seen, keys) become 0. Eigen arrays give a vectorised exp: std::exp in a loop stays scalar.
+// entries [seen, keys) become 0.
 template <class T>
 void causal_row(T* row, std::int64_t seen, std::int64_t keys, T scale, const T* bias, T& lse,
                 bool lse_given) {
@@ -132,11 +133,10 @@ void causal_row(T* row, std::int64_t seen, std::int64_t keys, T scale, const T* 
   scores *= scale;
   if (bias != nullptr) scores += ConstRowArray<T>(bias, seen);
   if (lse_given) {
-    scores = (scores - lse).exp();
+    exp_shifted(row, row, seen, lse);
   } else {
     const T max = scores.maxCoeff();
-    scores = (scores - max).exp();
-    const T total = scores.sum();
+    const T total = exp_shifted(row, row, seen, max);
     scores *= T(1) / total;
     lse = max + std::log(total);
   }

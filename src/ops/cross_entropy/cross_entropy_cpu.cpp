@@ -1,6 +1,6 @@
 // Softmax cross-entropy over the vocabulary, fused: forward keeps only each row's log-sum-exp, backward
-// writes the gradient of the logits directly, so no probability tensor is ever materialised. Rows go
-// through Eigen arrays for its vectorised exp (std::exp in a loop stays scalar: about 20x slower).
+// writes the gradient of the logits directly, so no probability tensor is ever materialised. Exps go
+// through vector_math.h (std::exp in a loop stays scalar: about 20x slower), the rest through Eigen arrays.
 #include <Eigen/Core>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/cpu/kernel_support.h"
+#include "backend/cpu/vector_math.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
 
 namespace primer::cpu {
@@ -65,11 +66,12 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& targets, double z
 #pragma omp parallel reduction(+ : total)
     {
       Row<S> buffer;
+      Row<S> exps(rows.vocab);
 #pragma omp for schedule(static)
       for (std::int64_t n = 0; n < rows.count; ++n) {
         const auto x = row_values(px + n * rows.vocab, rows.vocab, buffer);
         const S max = x.maxCoeff();
-        const S row_lse = max + std::log((x - max).exp().sum());
+        const S row_lse = max + std::log(exp_shifted(x.data(), exps.data(), rows.vocab, max));
         plse[n] = static_cast<Stat>(row_lse);
         if (pt[n] >= 0) total += static_cast<double>(row_lse - x[pt[n]] + S(z_loss) * row_lse * row_lse);
       }
@@ -108,10 +110,12 @@ void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const
         const S factor = scale * (S(1) + S(2) * S(z_loss) * row_lse);
         const auto x = row_values(px + n * rows.vocab, rows.vocab, buffer);
         if constexpr (std::is_same_v<T, S>) {
-          Eigen::Map<Row<S>>(out, rows.vocab) = factor * (x - row_lse).exp();
+          exp_shifted(x.data(), out, rows.vocab, row_lse);
+          Eigen::Map<Row<S>>(out, rows.vocab) *= factor;
         } else {
-          gradient = factor * (x - row_lse).exp();
-          for (std::int64_t j = 0; j < rows.vocab; ++j) out[j] = static_cast<T>(gradient[j]);
+          gradient.resize(rows.vocab);
+          exp_shifted(x.data(), gradient.data(), rows.vocab, row_lse);
+          for (std::int64_t j = 0; j < rows.vocab; ++j) out[j] = static_cast<T>(factor * gradient[j]);
         }
         out[pt[n]] = static_cast<T>(S(out[pt[n]]) - scale);
       }
@@ -153,8 +157,7 @@ void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, 
         const std::int32_t target = pt[n];
         const S target_logit = target >= 0 ? e[target] : S(0);
         const S max = e.maxCoeff();
-        e = (e - max).exp();
-        const S sum = e.sum();
+        const S sum = exp_shifted(e.data(), e.data(), rows.vocab, max);
         const S row_lse = max + std::log(sum);
         plse[n] = static_cast<Stat>(row_lse);
         if (target < 0) {

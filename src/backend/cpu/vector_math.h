@@ -1,0 +1,33 @@
+#pragma once
+// Vectorised exp for the CPU kernels' softmax, cross-entropy and gate passes, through glibc's libmvec:
+// its AVX-512 expf (16 lanes) where the CPU has AVX-512, its AVX2 expf (8 lanes) elsewhere, picked once at
+// run time. Both are accurate to about 2e-7 relative, and faster than Eigen's exp on the same lanes
+// (0.35 against 0.55 ns an element with AVX2 on an Intel Xeon of the Sapphire Rapids class; 0.28 with
+// AVX-512), which left these passes bound by exp. The f64 overloads (the gradient checks' type) use
+// Eigen's exp.
+#include <cstdint>
+
+namespace primer::cpu {
+
+// out[i] = exp(x[i] - shift) for i < n, returning the sum of the results (summed in vector lanes, then
+// across them, in a fixed order). out may be x.
+float exp_shifted(const float* x, float* out, std::int64_t n, float shift);
+double exp_shifted(const double* x, double* out, std::int64_t n, double shift);
+
+// out[i] = 1 / (1 + exp(-x[i])). out may be x.
+void sigmoid(const float* x, float* out, std::int64_t n);
+void sigmoid(const double* x, double* out, std::int64_t n);
+
+// The instruction set the two above run on here: "avx512" or "avx2".
+const char* vector_math_isa();
+
+// Both paths, for the tests to compare on a CPU that can run them; the functions above pick one.
+namespace vector_math_paths {
+float exp_shifted_avx2(const float* x, float* out, std::int64_t n, float shift);
+float exp_shifted_avx512(const float* x, float* out, std::int64_t n, float shift);
+void sigmoid_avx2(const float* x, float* out, std::int64_t n);
+void sigmoid_avx512(const float* x, float* out, std::int64_t n);
+bool avx512_available();
+}  // namespace vector_math_paths
+
+}  // namespace primer::cpu
