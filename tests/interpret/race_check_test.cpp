@@ -137,7 +137,7 @@ TEST_F(RaceCheck, TheKernelsThatShareMemoryHaveNoRace) {
   std::int32_t* distance_buckets = device_values<std::int32_t>(shape.k_time, 0);
   cudaMemcpy(distance_buckets, host_buckets.data(), host_buckets.size() * sizeof(std::int32_t),
              cudaMemcpyHostToDevice);
-  const RelativeBiasTable bias{table, distance_buckets};
+  const RelativeBiasTable bias{table, distance_buckets, buckets};
   float* distance_partials =
       device_values<float>(relative_bias_partial_rows(shape, true) * shape.heads * shape.k_time, 0);
   float* bias_scratch = device_values<float>(relative_bias_gradient_scratch(shape), 0);

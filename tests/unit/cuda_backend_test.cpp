@@ -299,6 +299,24 @@ TEST_F(CudaBackend, BadIdsAndTargetsAreReportedNotReadPastTheEnd) {
   const Tensor bad_targets =
       Tensor::from_vector(std::vector<std::int32_t>{0, 13, -1}, {3}).to(Device::cuda());
   EXPECT_THROW((void)ops::cross_entropy(logits, bad_targets).value().item(), Error);
+
+  // A relative bias bucket outside the table (the model builds its own, but ops::causal_attention takes
+  // any): reported by distance, as the CPU does, and the table is not read past its end.
+  const Variable q(random({1, 5, 2, 8}, 56).to(Device::cuda()), true);
+  const Variable bias_table(random({4, 2}, 57).to(Device::cuda()), true);
+  const Tensor bad_buckets =
+      Tensor::from_vector(std::vector<std::int32_t>{0, 1, 2, 9, 3}, {5}).to(Device::cuda());
+  try {
+    (void)ops::causal_attention(q, q, q, ops::RelativeBias{bias_table, bad_buckets}, 0.3)
+        .value()
+        .to(Device::cpu());
+    ADD_FAILURE() << "a bucket outside the bias table went unreported";
+  } catch (const Error& error) {
+    EXPECT_NE(
+        std::string(error.what()).find("attention: relative bias bucket 9 at position 3 is outside [0, 4)"),
+        std::string::npos)
+        << error.what();
+  }
 }
 
 // cuBLASLt may assume 256-byte aligned operands unless told otherwise: a view that starts one float into

@@ -73,11 +73,23 @@ void CudaBackend::raise_device_fault() {
   PRIMER_CUDA_CHECK(cudaStreamSynchronize(stream()));
   if (fault.kind == static_cast<int>(kernels::FaultKind::none)) return;
   PRIMER_CUDA_CHECK(cudaMemsetAsync(fault_record_.data_ptr(), 0, sizeof(fault), stream()));
-  PRIMER_FAIL(
-      "{}: {} {} at position {} is outside [0, {}) (found on the GPU; that element was skipped)",
-      fault.kind == static_cast<int>(kernels::FaultKind::embedding_id) ? "embedding" : "cross_entropy",
-      fault.kind == static_cast<int>(kernels::FaultKind::embedding_id) ? "id" : "target", fault.value,
-      fault.position, fault.limit);
+  struct Kind {
+    const char* op;
+    const char* what;
+    const char* handling;
+  };
+  const Kind kind = [&]() -> Kind {
+    switch (static_cast<kernels::FaultKind>(fault.kind)) {
+      case kernels::FaultKind::embedding_id: return {"embedding", "id", "that element was skipped"};
+      case kernels::FaultKind::cross_entropy_target:
+        return {"cross_entropy", "target", "that element was skipped"};
+      case kernels::FaultKind::attention_bucket:
+        return {"attention", "relative bias bucket", "the nearest bucket was read instead"};
+      default: return {"a kernel", "index", "unknown fault"};
+    }
+  }();
+  PRIMER_FAIL("{}: {} {} at position {} is outside [0, {}) (found on the GPU; {})", kind.op, kind.what,
+              fault.value, fault.position, fault.limit, kind.handling);
 }
 
 namespace {

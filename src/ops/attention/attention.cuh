@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "common.cuh"
+#include "device_fault.cuh"
 
 namespace primer::kernels {
 
@@ -20,11 +21,17 @@ struct AttentionShape {
 constexpr int kFlashAttentionTile = 64;
 
 // T5's relative bias as the kernels read it: the logit of query i and key j of head h gets
-// table[distance_buckets[(k_time - q_time) + i - j] * heads + h]. A null table: no bias.
+// table[distance_buckets[(k_time - q_time) + i - j] * heads + h]. A null table: no bias. A bucket outside
+// [0, buckets) is read as the nearest valid one, and check_distance_buckets reports it.
 struct RelativeBiasTable {
   const float* table;                    // [buckets, H]
   const std::int32_t* distance_buckets;  // [k_time]
+  std::int64_t buckets;
 };
+
+// Records the first distance whose bucket lies outside the table as a device fault (device_fault.cuh).
+cudaError_t check_distance_buckets(RelativeBiasTable bias, std::int64_t k_time, DeviceFault* fault,
+                                   cudaStream_t stream);
 
 // The table's gradient is gathered by distance, deterministically: backward writes each distance's sum over
 // its share of the work into a row of `distance_partials` ([rows, H, k_time] floats, zeroed by the caller,

@@ -2,6 +2,7 @@
 // added column by column in a fixed order (column_sums), then each (bucket, head) summing its distances in
 // order. No atomics: the same inputs give the same bits.
 #include "column_sums.cuh"
+#include "device_support.cuh"
 #include "ops/attention/attention.cuh"
 
 namespace primer::kernels {
@@ -28,7 +29,22 @@ __global__ void bucket_kernel(const float* by_distance, const std::int32_t* dist
   }
 }
 
+__global__ void check_buckets_kernel(RelativeBiasTable bias, std::int64_t k_time, DeviceFault* fault) {
+  PRIMER_GRID_STRIDE(distance, k_time) {
+    const std::int32_t bucket = bias.distance_buckets[distance];
+    if (bucket < 0 || bucket >= bias.buckets)
+      report_fault(fault, FaultKind::attention_bucket, distance, bucket, bias.buckets);
+  }
+}
+
 }  // namespace
+
+cudaError_t check_distance_buckets(RelativeBiasTable bias, std::int64_t k_time, DeviceFault* fault,
+                                   cudaStream_t stream) {
+  if (k_time == 0) return cudaSuccess;
+  PRIMER_LAUNCH(check_buckets_kernel, blocks_for(k_time), kThreads, 0, stream, bias, k_time, fault);
+  return cudaGetLastError();
+}
 
 std::int64_t relative_bias_partial_rows(const AttentionShape& shape, bool tensor_cores) {
   // The tensor-core kernels write a row per key tile and batch; the exact ones a row per batch.
