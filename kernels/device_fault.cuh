@@ -1,8 +1,9 @@
 #pragma once
 // A bad index found by a kernel (a token id outside the embedding table, a target outside the
-// vocabulary, a distance's bucket outside the relative bias table). A device cannot throw, and trapping would
-// leave the context unusable, so the kernel skips the element, the first fault is recorded here, and the
-// backend raises it as an error naming the op, the position and the value at its next synchronisation.
+// vocabulary, a distance's bucket outside the relative bias table). A device cannot throw, and trapping
+// would leave the context unusable, so the kernel skips the element (attention reads the nearest bucket
+// instead), the first fault is recorded here, and the backend raises it as an error naming the op, the
+// position and the value at its next synchronisation.
 #include "common.cuh"
 
 namespace primer::kernels {
