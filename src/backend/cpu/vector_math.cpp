@@ -132,8 +132,4 @@ void sigmoid(const double* x, double* out, std::int64_t n) {
   Eigen::Map<Eigen::ArrayXd>(out, n) = (1.0 + (-Eigen::Map<const Eigen::ArrayXd>(x, n)).exp()).inverse();
 }
 
-const char* vector_math_isa() {
-  return vector_math_paths::avx512_available() ? "avx512" : "avx2";
-}
-
 }  // namespace primer::cpu

@@ -18,9 +18,6 @@ double exp_shifted(const double* x, double* out, std::int64_t n, double shift);
 void sigmoid(const float* x, float* out, std::int64_t n);
 void sigmoid(const double* x, double* out, std::int64_t n);
 
-// The instruction set the two above run on here: "avx512" or "avx2".
-const char* vector_math_isa();
-
 // Both paths, for the tests to compare on a CPU that can run them; the functions above pick one.
 namespace vector_math_paths {
 float exp_shifted_avx2(const float* x, float* out, std::int64_t n, float shift);

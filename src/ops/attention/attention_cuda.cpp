@@ -38,14 +38,10 @@ bool on_tensor_cores(DType precision, const kernels::AttentionShape& shape, bool
   return true;
 }
 
-// The bias as the kernels read it, its buckets checked on the device (a bad one raises at the next sync).
-kernels::RelativeBiasTable bias_table(const ops::AttentionBias& bias, std::int64_t k_time, const char* op) {
+kernels::RelativeBiasTable bias_table(const ops::AttentionBias& bias, const char* op) {
   if (!bias.defined()) return {nullptr, nullptr, 0};
-  const kernels::RelativeBiasTable table{f32(bias.table, op, "bias table"),
-                                         indices(bias.distance_buckets, op, "distance buckets"),
-                                         bias.table.size(0)};
-  PRIMER_CUDA_CHECK(kernels::check_distance_buckets(table, k_time, cuda_backend().fault_record(), stream()));
-  return table;
+  return {f32(bias.table, op, "bias table"), indices(bias.distance_buckets, op, "distance buckets"),
+          bias.table.size(0)};
 }
 
 }  // namespace
@@ -57,9 +53,14 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   const auto launch = on_tensor_cores(precision, shape, false, {&q, &k, &v, &out})
                           ? kernels::flash_attention_forward
                           : kernels::attention_forward;
-  PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-                           bias_table(bias, shape.k_time, op), static_cast<float>(scale), shape,
-                           f32(out, op, "out"), f32(lse, op, "lse"), stream()));
+  // The buckets are checked once, here (a bad one raises at the next sync); backward reads the same ones.
+  if (bias.defined()) {
+    PRIMER_CUDA_CHECK(kernels::check_distance_buckets(bias_table(bias, op), shape.k_time,
+                                                      cuda_backend().fault_record(), stream()));
+  }
+  PRIMER_CUDA_CHECK(launch(f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"), bias_table(bias, op),
+                           static_cast<float>(scale), shape, f32(out, op, "out"), f32(lse, op, "lse"),
+                           stream()));
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -79,7 +80,7 @@ void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k
     cuda_backend().fill(distance_partials, 0.0);
   }
   PRIMER_CUDA_CHECK(launch(f32(grad_out, op, "grad_out"), f32(q, op, "q"), f32(k, op, "k"), f32(v, op, "v"),
-                           bias_table(bias, shape.k_time, op), static_cast<float>(scale), f32(out, op, "out"),
+                           bias_table(bias, op), static_cast<float>(scale), f32(out, op, "out"),
                            f32(lse, op, "lse"), shape, f32(delta, op, "delta"), f32(grad_q, op, "grad_q"),
                            f32(grad_k, op, "grad_k"), f32(grad_v, op, "grad_v"),
                            f32_or_null(distance_partials, op, "distance partials"), stream()));
