@@ -7,12 +7,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/vector_math.h"
 
 namespace primer::cpu {
 namespace {
 
-using ExpShifted = float (*)(const float*, float*, std::int64_t, float);
+using ExpShifted = float (*)(const float*, float*, std::int64_t, float, float);
 using Sigmoid = void (*)(const float*, float*, std::int64_t);
 
 constexpr float kGuard = 12345.0f;
@@ -30,17 +31,19 @@ std::vector<std::int64_t> lengths() {
   return all;
 }
 
-void check_exp_shifted(ExpShifted exp_shifted_path, bool in_place) {
+void check_exp_shifted(ExpShifted exp_shifted_path, bool in_place, float scale) {
   for (const std::int64_t n : lengths()) {
     const std::vector<float> x = inputs(n);
     const float shift = 3.5f;
     std::vector<float> out = x;
     out.push_back(kGuard);
-    const float sum = exp_shifted_path(in_place ? out.data() : x.data(), out.data(), n, shift);
+    const float sum = exp_shifted_path(in_place ? out.data() : x.data(), out.data(), n, shift, scale);
     double expected_sum = 0.0;
     for (std::int64_t i = 0; i < n; ++i) {
-      // x - shift is rounded to float first, as the kernel does; the exp is what is compared.
-      const double expected = std::exp(static_cast<double>(x[static_cast<std::size_t>(i)] - shift));
+      // scale * x - shift is rounded to float once first, as the kernel's fused multiply-subtract does;
+      // the exp is what is compared.
+      const double expected =
+          std::exp(static_cast<double>(std::fma(scale, x[static_cast<std::size_t>(i)], -shift)));
       expected_sum += expected;
       EXPECT_NEAR(out[static_cast<std::size_t>(i)], expected, 1e-6 * expected) << "n " << n << " i " << i;
     }
@@ -64,14 +67,16 @@ void check_sigmoid(Sigmoid sigmoid_path) {
 }
 
 TEST(VectorMath, ExpShiftedOnAvx2) {
-  check_exp_shifted(vector_math_paths::exp_shifted_avx2, false);
-  check_exp_shifted(vector_math_paths::exp_shifted_avx2, true);
+  check_exp_shifted(vector_math_paths::exp_shifted_avx2, false, 1.0f);
+  check_exp_shifted(vector_math_paths::exp_shifted_avx2, true, 1.0f);
+  check_exp_shifted(vector_math_paths::exp_shifted_avx2, false, -0.7f);
 }
 
 TEST(VectorMath, ExpShiftedOnAvx512) {
-  if (!vector_math_paths::avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512";
-  check_exp_shifted(vector_math_paths::exp_shifted_avx512, false);
-  check_exp_shifted(vector_math_paths::exp_shifted_avx512, true);
+  if (!avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+  check_exp_shifted(vector_math_paths::exp_shifted_avx512, false, 1.0f);
+  check_exp_shifted(vector_math_paths::exp_shifted_avx512, true, 1.0f);
+  check_exp_shifted(vector_math_paths::exp_shifted_avx512, false, -0.7f);
 }
 
 TEST(VectorMath, SigmoidOnAvx2) {
@@ -79,7 +84,7 @@ TEST(VectorMath, SigmoidOnAvx2) {
 }
 
 TEST(VectorMath, SigmoidOnAvx512) {
-  if (!vector_math_paths::avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512";
+  if (!avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512";
   check_sigmoid(vector_math_paths::sigmoid_avx512);
 }
 
@@ -87,14 +92,14 @@ TEST(VectorMath, SigmoidOnAvx512) {
 TEST(VectorMath, DispatchMatchesAPath) {
   const std::vector<float> x = inputs(37);
   std::vector<float> a(x.size()), b(x.size());
-  const bool avx512 = vector_math_paths::avx512_available();
-  const float sum = exp_shifted(x.data(), a.data(), 37, 1.0f);
-  const float path_sum = avx512 ? vector_math_paths::exp_shifted_avx512(x.data(), b.data(), 37, 1.0f)
-                                : vector_math_paths::exp_shifted_avx2(x.data(), b.data(), 37, 1.0f);
+  const bool avx512 = avx512_available();
+  const float sum = exp_shifted(x.data(), a.data(), 37, 1.0f, 0.5f);
+  const float path_sum = avx512 ? vector_math_paths::exp_shifted_avx512(x.data(), b.data(), 37, 1.0f, 0.5f)
+                                : vector_math_paths::exp_shifted_avx2(x.data(), b.data(), 37, 1.0f, 0.5f);
   EXPECT_EQ(sum, path_sum);
   EXPECT_EQ(a, b);
   std::vector<double> xd(x.begin(), x.end()), out(x.size());
-  const double sum_d = exp_shifted(xd.data(), out.data(), 37, 1.0);
+  const double sum_d = exp_shifted(xd.data(), out.data(), 37, 1.0, 0.5);
   EXPECT_NEAR(sum_d, sum, 1e-6 * sum);
   sigmoid(xd.data(), out.data(), 37);
   EXPECT_NEAR(out[5], 1.0 / (1.0 + std::exp(-xd[5])), 1e-15);

@@ -3,6 +3,8 @@
 #include <immintrin.h>
 #include <Eigen/Core>
 
+#include "backend/cpu/cpu_features.h"
+
 // libmvec's variants under the x86-64 vector function ABI: 'd' is AVX2 (8 floats), 'e' AVX-512 (16).
 extern "C" __m256 _ZGVdN8v_expf(__m256 x);
 extern "C" __m512 _ZGVeN16v_expf(__m512 x);
@@ -47,18 +49,18 @@ __attribute__((target("avx512f"))) __m512 avx512_sigmoid(__m512 x) {
 }  // namespace
 
 __attribute__((target("avx2,fma"))) float exp_shifted_avx2(const float* x, float* out, std::int64_t n,
-                                                           float shift) {
-  const __m256 s = _mm256_set1_ps(shift);
+                                                           float shift, float scale) {
+  const __m256 s = _mm256_set1_ps(shift), a = _mm256_set1_ps(scale);
   __m256 sum = _mm256_setzero_ps();
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    const __m256 e = _ZGVdN8v_expf(_mm256_fmsub_ps(a, _mm256_loadu_ps(x + i), s));
     _mm256_storeu_ps(out + i, e);
     sum = _mm256_add_ps(sum, e);
   }
   if (i < n) {
     const __m256i mask = avx2_tail_mask(n - i);
-    const __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), s));
+    const __m256 e = _ZGVdN8v_expf(_mm256_fmsub_ps(a, _mm256_maskload_ps(x + i, mask), s));
     _mm256_maskstore_ps(out + i, mask, e);
     sum = _mm256_add_ps(sum, _mm256_and_ps(e, _mm256_castsi256_ps(mask)));
   }
@@ -66,18 +68,18 @@ __attribute__((target("avx2,fma"))) float exp_shifted_avx2(const float* x, float
 }
 
 __attribute__((target("avx512f"))) float exp_shifted_avx512(const float* x, float* out, std::int64_t n,
-                                                            float shift) {
-  const __m512 s = _mm512_set1_ps(shift);
+                                                            float shift, float scale) {
+  const __m512 s = _mm512_set1_ps(shift), a = _mm512_set1_ps(scale);
   __m512 sum = _mm512_setzero_ps();
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+    const __m512 e = _ZGVeN16v_expf(_mm512_fmsub_ps(a, _mm512_loadu_ps(x + i), s));
     _mm512_storeu_ps(out + i, e);
     sum = _mm512_add_ps(sum, e);
   }
   if (i < n) {
     const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, x + i), s));
+    const __m512 e = _ZGVeN16v_expf(_mm512_fmsub_ps(a, _mm512_maskz_loadu_ps(mask, x + i), s));
     _mm512_mask_storeu_ps(out + i, mask, e);
     sum = _mm512_mask_add_ps(sum, mask, sum, e);
   }
@@ -102,29 +104,24 @@ __attribute__((target("avx512f"))) void sigmoid_avx512(const float* x, float* ou
   }
 }
 
-bool avx512_available() {
-  static const bool available = __builtin_cpu_supports("avx512f");
-  return available;
-}
-
 }  // namespace vector_math_paths
 
-float exp_shifted(const float* x, float* out, std::int64_t n, float shift) {
-  return vector_math_paths::avx512_available() ? vector_math_paths::exp_shifted_avx512(x, out, n, shift)
-                                               : vector_math_paths::exp_shifted_avx2(x, out, n, shift);
+float exp_shifted(const float* x, float* out, std::int64_t n, float shift, float scale) {
+  return avx512_available() ? vector_math_paths::exp_shifted_avx512(x, out, n, shift, scale)
+                            : vector_math_paths::exp_shifted_avx2(x, out, n, shift, scale);
 }
 
 void sigmoid(const float* x, float* out, std::int64_t n) {
-  if (vector_math_paths::avx512_available()) {
+  if (avx512_available()) {
     vector_math_paths::sigmoid_avx512(x, out, n);
   } else {
     vector_math_paths::sigmoid_avx2(x, out, n);
   }
 }
 
-double exp_shifted(const double* x, double* out, std::int64_t n, double shift) {
+double exp_shifted(const double* x, double* out, std::int64_t n, double shift, double scale) {
   Eigen::Map<Eigen::ArrayXd> values(out, n);
-  values = (Eigen::Map<const Eigen::ArrayXd>(x, n) - shift).exp();
+  values = (scale * Eigen::Map<const Eigen::ArrayXd>(x, n) - shift).exp();
   return values.sum();
 }
 

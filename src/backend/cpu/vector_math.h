@@ -9,10 +9,10 @@
 
 namespace primer::cpu {
 
-// out[i] = exp(x[i] - shift) for i < n, returning the sum of the results (summed in vector lanes, then
-// across them, in a fixed order). out may be x.
-float exp_shifted(const float* x, float* out, std::int64_t n, float shift);
-double exp_shifted(const double* x, double* out, std::int64_t n, double shift);
+// out[i] = exp(scale * x[i] - shift) for i < n, returning the sum of the results (summed in vector lanes,
+// then across them, in a fixed order). out may be x.
+float exp_shifted(const float* x, float* out, std::int64_t n, float shift, float scale = 1.0f);
+double exp_shifted(const double* x, double* out, std::int64_t n, double shift, double scale = 1.0);
 
 // out[i] = 1 / (1 + exp(-x[i])). out may be x.
 void sigmoid(const float* x, float* out, std::int64_t n);
@@ -20,11 +20,10 @@ void sigmoid(const double* x, double* out, std::int64_t n);
 
 // Both paths, for the tests to compare on a CPU that can run them; the functions above pick one.
 namespace vector_math_paths {
-float exp_shifted_avx2(const float* x, float* out, std::int64_t n, float shift);
-float exp_shifted_avx512(const float* x, float* out, std::int64_t n, float shift);
+float exp_shifted_avx2(const float* x, float* out, std::int64_t n, float shift, float scale);
+float exp_shifted_avx512(const float* x, float* out, std::int64_t n, float shift, float scale);
 void sigmoid_avx2(const float* x, float* out, std::int64_t n);
 void sigmoid_avx512(const float* x, float* out, std::int64_t n);
-bool avx512_available();
 }  // namespace vector_math_paths
 
 }  // namespace primer::cpu

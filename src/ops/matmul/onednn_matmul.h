@@ -1,9 +1,9 @@
 #pragma once
-// oneDNN's matmul over strided batches of matrices, for the CPU kernels that multiply: the matmul op and
-// attention. oneDNN picks its kernels for the CPU at run time (AVX2, AVX-512, AMX), which code compiled
-// for x86-64-v3 cannot. Primitives are cached by shapes, strides, dtypes and whether the product is
-// added to out, so a training loop creates each once. Call it outside OpenMP parallel regions: oneDNN
-// spreads every product over all threads itself.
+// oneDNN's matmul over strided batches of matrices, for the CPU's matmul op (attention's small per-head
+// products go through backend/cpu/small_product.h instead). oneDNN picks its kernels for the CPU at run
+// time (AVX2, AVX-512, AMX), which code compiled for x86-64-v3 cannot. Primitives are cached by shapes,
+// strides, dtypes and whether the product is added to out, so a training loop creates each once. Call it
+// outside OpenMP parallel regions: oneDNN spreads every product over all threads itself.
 #include <cstdint>
 #include <optional>
 #include <vector>
