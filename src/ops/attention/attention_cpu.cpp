@@ -157,13 +157,13 @@ void clear_past_triangle(T* row, std::int64_t seen, std::int64_t keys) {
   std::fill(row + seen, row + std::min(keys, seen + kCausalOverreach), T(0));
 }
 
-// A thread's scratch matrices, each [max(kQueryBlock, D), Tk]: a block's scores or their gradients, or a
-// head's keys or values transposed to [D, Tk].
+// A thread's scratch matrices, each [max(block rows, D), Tk]: a block's scores or their gradients, or a
+// head's keys or values transposed to [D, Tk]. (Decoding has one query row a block.)
 template <class T>
 class Workspace {
  public:
   Workspace(const Dims& d, int matrices)
-      : size_(std::max(kQueryBlock, d.head_dim) * d.k_time),
+      : size_(std::max(std::min(kQueryBlock, d.q_time), d.head_dim) * d.k_time),
         storage_(static_cast<std::size_t>(matrices * size_)) {}
   T* matrix(int i) { return storage_.data() + i * size_; }
 
