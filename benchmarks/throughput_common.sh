@@ -8,6 +8,11 @@
 #              the benchmark.
 # Needs data/prose_mix_tokens (tools/quickstart.sh).
 
+if [ ! -f data/prose_mix_tokens/meta.json ]; then
+  echo "data/prose_mix_tokens is missing: run tools/quickstart.sh first (it fetches and encodes the corpus)" >&2
+  exit 1
+fi
+
 warmup_steps=10
 timed_steps=40
 window=5
