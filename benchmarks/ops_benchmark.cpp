@@ -34,7 +34,7 @@ struct MatmulShape {
 constexpr MatmulShape kShapes[] = {
     {"qkv_proj", 2048, 256, 256, true},      {"ffn_in", 2048, 256, 1024, true},
     {"ffn_out", 2048, 1024, 256, true},      {"logits", 2048, 256, 8192, true},
-    {"grad_weight", 1024, 2048, 256, false},
+    {"grad_weight", 1024, 2048, 256, false}, {"logits_grad_x", 2048, 8192, 256, false},
 };
 
 double matmul_flops(const MatmulShape& s) {

@@ -1,7 +1,8 @@
 // matmul_into with ProductWrite::accumulate: out += a b (+ bias), for every dtype the CPU kernel takes,
 // against the overwritten product added by hand in f64; and with an activation as the product's
 // epilogue (oneDNN post-ops in f32 and bf16, Eigen then a pass in f64), against the activation op applied
-// to the plain product.
+// to the plain product; and a product over long rows (which the CPU runs in chunks of k, each added by
+// the GEMM), against the f64 product.
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -54,6 +55,30 @@ INSTANTIATE_TEST_SUITE_P(EveryDtype, MatmulAccumulate,
                            return std::string(dtype_name(info.param.operands)) + "_into_" +
                                   std::string(dtype_name(info.param.out));
                          });
+
+// k = 2200: above the CPU's longest row (2048), in two chunks, the first with the bias.
+TEST(MatmulLongRows, EqualsTheProductInF64WrittenOrAdded) {
+  for (const DType operands : {DType::f32, DType::bf16}) {
+    SCOPED_TRACE(dtype_name(operands));
+    Generator generator(41);
+    const Tensor a = randn({37, 2200}, operands, generator);
+    const Tensor b = randn({43, 2200}, operands, generator).transpose(0, 1);
+    const Tensor bias = randn({43}, DType::f32, generator);
+    const Tensor before = randn({37, 43}, DType::f32, generator);
+    Tensor expected = Tensor::empty({37, 43}, DType::f64);
+    ops::matmul_into(a.to(DType::f64), b.to(DType::f64), bias.to(DType::f64), expected);
+
+    const Tensor written = Tensor::empty({37, 43}, DType::f32);
+    ops::matmul_into(a, b, bias, written);
+    EXPECT_LT(testing::relative_error(written, expected), 1e-5);
+    const Tensor added = before.clone();
+    ops::matmul_into(a, b, bias, added, ops::ProductWrite::accumulate);
+    std::vector<double> sum = before.to_vector<double>();
+    const std::vector<double> product = expected.to_vector<double>();
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += product[i];
+    EXPECT_LT(testing::relative_error(added, Tensor::from_vector(sum, added.shape())), 1e-5);
+  }
+}
 
 struct EpilogueCase {
   DType operands;
