@@ -144,6 +144,15 @@ TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
         return ops::linear(in[0], in[1], in[2]);
       },
       {random({3, 7, 29}, 12), random({41, 29}, 13, 0.2), random({41}, 14)}, 1e-2);
+  // The LM head writes its logits' gradient straight into the bf16 operand of the products after it.
+  const Tensor targets = Tensor::from_vector<std::int32_t>({3, -1, 40, 0, 17, 8, 22}, {7});
+  expect_matches_cpu(
+      "linear_cross_entropy, bf16 products",
+      [targets](const Inputs& in, Device device) {
+        const ops::MatmulPrecisionScope scope(DType::bf16);
+        return ops::linear_cross_entropy(in[0], in[1], targets.to(device));
+      },
+      {random({7, 29}, 15), random({41, 29}, 16, 0.2)}, 1e-2);
 }
 
 TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {

@@ -3,6 +3,7 @@
 // through vector_math.h (std::exp in a loop stays scalar: about 20x slower), the rest through Eigen arrays.
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -124,56 +125,68 @@ void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const
 }
 
 void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
-                                 double z_loss, const Tensor& loss, const Tensor& lse) {
-  const Rows rows = check_targets(logits, targets, "cross_entropy with gradient");
-  dispatch_floating(logits.dtype(), "cross_entropy with gradient", [&](auto tag) {
+                                 double z_loss, const Tensor& loss, const Tensor& lse,
+                                 const Tensor& grad_logits) {
+  const char* op = "cross_entropy with gradient";
+  const Rows rows = check_targets(logits, targets, op);
+  PRIMER_CHECK(grad_logits.shape() == logits.shape(), "{}: grad_logits {} must have the logits' shape {}", op,
+               grad_logits.describe(), logits.describe());
+  dispatch_floating(logits.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     using S = compute_type<T>;
     using Stat = stats_type<T>;
-    check_operand(logits, logits.dtype(), "cross_entropy with gradient", "logits");
-    check_operands({&grad_loss, &loss, &lse}, stats_dtype(logits.dtype()), "cross_entropy with gradient");
-    T* px = logits.data<T>();
-    const std::int32_t* pt = targets.data<std::int32_t>();
-    Stat* plse = lse.data<Stat>();
-    const S scale = rows.counted > 0 ? S(grad_loss.data<Stat>()[0]) / S(rows.counted) : S(0);
-    double total = 0.0;
+    check_operand(logits, logits.dtype(), op, "logits");
+    check_operands({&grad_loss, &loss, &lse}, stats_dtype(logits.dtype()), op);
+    dispatch_floating(grad_logits.dtype(), op, [&](auto grad_tag) {
+      using G = decltype(grad_tag);
+      check_operand(grad_logits, grad_logits.dtype(), op, "grad_logits");
+      T* px = logits.data<T>();
+      G* pg = grad_logits.data<G>();
+      const std::int32_t* pt = targets.data<std::int32_t>();
+      Stat* plse = lse.data<Stat>();
+      const S scale = rows.counted > 0 ? S(grad_loss.data<Stat>()[0]) / S(rows.counted) : S(0);
+      double total = 0.0;
 #pragma omp parallel reduction(+ : total)
-    {
-      Row<S> buffer;
+      {
+        Row<S> buffer;
 #pragma omp for schedule(static)
-      for (std::int64_t n = 0; n < rows.count; ++n) {
-        T* row = px + n * rows.vocab;
-        // The exps go where the row's values were (a converted copy for bf16), still in cache when the
-        // softmax's scale is applied to them.
-        Eigen::Map<Row<S>> e = [&] {
-          if constexpr (std::is_same_v<T, S>) {
-            return Eigen::Map<Row<S>>(row, rows.vocab);
-          } else {
-            buffer.resize(rows.vocab);
-            for (std::int64_t j = 0; j < rows.vocab; ++j) buffer[j] = S(row[j]);
-            return Eigen::Map<Row<S>>(buffer.data(), rows.vocab);
+        for (std::int64_t n = 0; n < rows.count; ++n) {
+          T* row = px + n * rows.vocab;
+          G* out = pg + n * rows.vocab;
+          // The exps go where the row's values were (a converted copy for bf16), still in cache when the
+          // softmax's scale is applied to them and the gradient is written out.
+          Eigen::Map<Row<S>> e = [&] {
+            if constexpr (std::is_same_v<T, S>) {
+              return Eigen::Map<Row<S>>(row, rows.vocab);
+            } else {
+              buffer.resize(rows.vocab);
+              for (std::int64_t j = 0; j < rows.vocab; ++j) buffer[j] = S(row[j]);
+              return Eigen::Map<Row<S>>(buffer.data(), rows.vocab);
+            }
+          }();
+          const std::int32_t target = pt[n];
+          const S target_logit = target >= 0 ? e[target] : S(0);
+          const S max = e.maxCoeff();
+          const S sum = exp_shifted(e.data(), e.data(), rows.vocab, max);
+          const S row_lse = max + std::log(sum);
+          plse[n] = static_cast<Stat>(row_lse);
+          if (target < 0) {
+            std::fill_n(out, rows.vocab, G(0));
+            continue;
           }
-        }();
-        const std::int32_t target = pt[n];
-        const S target_logit = target >= 0 ? e[target] : S(0);
-        const S max = e.maxCoeff();
-        const S sum = exp_shifted(e.data(), e.data(), rows.vocab, max);
-        const S row_lse = max + std::log(sum);
-        plse[n] = static_cast<Stat>(row_lse);
-        if (target < 0) {
-          std::fill_n(row, rows.vocab, T(0));
-          continue;
-        }
-        total += static_cast<double>(row_lse - target_logit + S(z_loss) * row_lse * row_lse);
-        e *= scale * (S(1) + S(2) * S(z_loss) * row_lse) / sum;
-        e[target] -= scale;
-        if constexpr (!std::is_same_v<T, S>) {
-          for (std::int64_t j = 0; j < rows.vocab; ++j) row[j] = static_cast<T>(e[j]);
+          total += static_cast<double>(row_lse - target_logit + S(z_loss) * row_lse * row_lse);
+          e *= scale * (S(1) + S(2) * S(z_loss) * row_lse) / sum;
+          e[target] -= scale;
+          if constexpr (!std::is_same_v<G, S>) {
+            for (std::int64_t j = 0; j < rows.vocab; ++j) out[j] = static_cast<G>(e[j]);
+          } else if (out != e.data()) {
+            std::copy_n(e.data(), rows.vocab, out);
+          }
         }
       }
-    }
-    loss.data<Stat>()[0] =
-        static_cast<Stat>(rows.counted > 0 ? total / static_cast<double>(rows.counted) : 0.0);
+      loss.data<Stat>()[0] =
+          static_cast<Stat>(rows.counted > 0 ? total / static_cast<double>(rows.counted) : 0.0);
+    });
   });
 }
 

@@ -25,11 +25,14 @@ void cross_entropy_backward(const Tensor& grad_loss, const Tensor& logits, const
 }
 
 // The two kernels in turn: on the GPU each row's exps are cheap beside its memory traffic, and the
-// backward kernel already writes the gradient over the logits in place.
+// backward kernel already writes the gradient over the logits in place; a grad_logits elsewhere (bf16
+// for bf16 products) is converted from there.
 void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
-                                 double z_loss, const Tensor& loss, const Tensor& lse) {
+                                 double z_loss, const Tensor& loss, const Tensor& lse,
+                                 const Tensor& grad_logits) {
   cross_entropy_forward(logits, targets, z_loss, loss, lse);
   cross_entropy_backward(grad_loss, logits, targets, lse, z_loss, logits);
+  if (grad_logits.data_ptr() != logits.data_ptr()) grad_logits.copy_from(logits);
 }
 
 }  // namespace primer::cuda

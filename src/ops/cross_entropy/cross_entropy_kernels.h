@@ -6,8 +6,9 @@
 // grad_logits = grad_loss / count * (softmax * (1 + 2 z_loss lse) - onehot); grad_logits may be logits
 // itself (every element is read before it is written, by the same thread). With gradient: both at once,
 // for the fused LM head, which has its seed when it runs forward: loss and lse as forward writes them, and
-// the logits overwritten by their gradient, one pass over each row where the CPU would otherwise read the
-// logits twice and take every exp twice.
+// the gradient written over the logits or into grad_logits of their shape in the logits' dtype or bf16
+// (what bf16 products read next), one pass over each row where the CPU would otherwise read the logits
+// twice and take every exp twice.
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
@@ -19,7 +20,8 @@ using CrossEntropyBackward = void(const Tensor& grad_loss, const Tensor& logits,
                                   const Tensor& lse, double z_loss, const Tensor& grad_logits);
 
 using CrossEntropyWithGradient = void(const Tensor& grad_loss, const Tensor& logits, const Tensor& targets,
-                                      double z_loss, const Tensor& loss, const Tensor& lse);
+                                      double z_loss, const Tensor& loss, const Tensor& lse,
+                                      const Tensor& grad_logits);
 
 extern const KernelTable<CrossEntropyForward*> cross_entropy_forward_kernels;
 extern const KernelTable<CrossEntropyWithGradient*> cross_entropy_with_gradient_kernels;

@@ -90,21 +90,25 @@ Variable linear_cross_entropy(const Variable& x, const Variable& weight, const T
     const Tensor rows_lse = lse.slice(0, chunk.begin, chunk.end);
     const Tensor logits = Tensor::empty({chunk.end - chunk.begin, vocab}, xv.dtype(), device);
     matmul_into(rows, t(wc), Tensor(), logits);
+    // The logits' gradient is written over them, which nothing reads again: one [rows, V] buffer; under a
+    // bf16 matmul precision it goes straight to the bf16 copy the products read.
+    const Tensor grad_compute = !with_gradients || logits.dtype() == compute
+                                    ? logits
+                                    : Tensor::empty({chunk.end - chunk.begin, vocab}, compute, device);
     // The chunk's mean, weighted by its share of the counted rows, adds up to the batch's mean; seeded
     // with that share, the chunk's gradient is that of the batch's mean (seed 1).
     const double share =
         counted > 0 ? static_cast<double>(chunk.counted) / static_cast<double>(counted) : 0.0;
     if (with_gradients) {
-      // The logits' gradient is written over them, which nothing reads again: one [rows, V] buffer.
       cross_entropy_with_gradient_kernels.at(device)(Tensor::full({1}, share, stats, device), logits,
-                                                     rows_targets, z_loss, chunk_loss, rows_lse);
+                                                     rows_targets, z_loss, chunk_loss, rows_lse,
+                                                     grad_compute);
     } else {
       cross_entropy_forward_kernels.at(device)(logits, rows_targets, z_loss, chunk_loss, rows_lse);
     }
     backend.add_scaled(chunk_loss, share, loss, 1.0, loss);
     if (!with_gradients) continue;
 
-    const Tensor grad_compute = logits.to(compute);
     matmul_into(grad_compute, wc, Tensor(), grad_x.slice(0, chunk.begin, chunk.end));
     // Every chunk after the first adds its share into the weight's gradient inside the GEMM.
     matmul_into(t(grad_compute), rows, Tensor(), grad_weight,
