@@ -1,6 +1,7 @@
 // primer-bench-ops: where CPU time goes in the hot ops. Each measurement is paired with a named baseline
 // timed in the same run, and the ratios are printed at the end:
-//  - matmul through oneDNN (f32, bf16) against Eigen's f32 GEMM on the same shapes and threads;
+//  - matmul through oneDNN (f32, bf16) against Eigen's f32 GEMM on the same shapes and threads; the LM
+//    head's input gradient (k = 8192, which matmul_into runs as chunks of k) also against one oneDNN call;
 //  - fused softmax cross-entropy (forward + backward kernels, and the LM head's one-pass kernel) against a
 //    memcpy of the logits, its memory floor, and the one pass against the two kernels;
 //  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products;
@@ -16,6 +17,7 @@
 #include "ops/attention/attention_kernels.h"
 #include "ops/causal_dconv/causal_dconv_kernels.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
+#include "ops/matmul/onednn_matmul.h"
 #include "primer/nn/relative_position_bias.h"
 #include "primer/ops/linear.h"
 #include "primer/tensor/random.h"
@@ -36,6 +38,7 @@ constexpr MatmulShape kShapes[] = {
     {"ffn_out", 2048, 1024, 256, true},      {"logits", 2048, 256, 8192, true},
     {"grad_weight", 1024, 2048, 256, false}, {"logits_grad_x", 2048, 8192, 256, false},
 };
+constexpr MatmulShape kLogitsGradX = kShapes[5];
 
 double matmul_flops(const MatmulShape& s) {
   return 2.0 * static_cast<double>(s.m * s.k * s.n);
@@ -60,6 +63,23 @@ void onednn_matmul(benchmark::State& state, MatmulShape s, DType dtype) {
   }
   const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * primer::dtype_size(dtype));
   set_rate(state, matmul_flops(s), bytes);
+}
+
+// The product as one oneDNN call, f32, without matmul_into's split of long rows: its baseline.
+void onednn_one_call(benchmark::State& state, MatmulShape s) {
+  primer::Generator generator(1);
+  const Tensor a = primer::randn({s.m, s.k}, DType::f32, generator);
+  const Tensor b = primer::randn({s.k, s.n}, DType::f32, generator);
+  const Tensor out = Tensor::empty({s.m, s.n}, DType::f32);
+  const auto matrices = [](const Tensor& t) {
+    return primer::cpu::StridedMatrices{
+        t.data_ptr(), t.dtype(), {1, t.size(0), t.size(1)}, {t.numel(), t.size(1), 1}};
+  };
+  for (auto _ : state) {
+    primer::cpu::onednn_matmul(matrices(a), matrices(b), nullptr, matrices(out), false);
+    benchmark::DoNotOptimize(out.data_ptr());
+  }
+  set_rate(state, matmul_flops(s), static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * 4));
 }
 
 void eigen_matmul(benchmark::State& state, MatmulShape s) {
@@ -198,7 +218,11 @@ void dconv_backward(benchmark::State& state) {
 class RecordingReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) seconds[run.run_name.function_name] = run.GetAdjustedRealTime();
+    // With --benchmark_repetitions, the median of the repetitions (reported after them) is the figure.
+    for (const Run& run : runs) {
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
+      seconds[run.run_name.function_name] = run.GetAdjustedRealTime();
+    }
     ConsoleReporter::ReportRuns(runs);
   }
   std::map<std::string, double> seconds;
@@ -219,6 +243,9 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
+  benchmark::RegisterBenchmark("matmul/onednn_f32_one_call/logits_grad_x", onednn_one_call, kLogitsGradX)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("cross_entropy/fused_f32", fused_cross_entropy, DType::f32)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -261,6 +288,7 @@ int main(int argc, char** argv) {
     ratio("matmul/eigen_f32" + suffix, "matmul/onednn_f32" + suffix);
     ratio("matmul/eigen_f32" + suffix, "matmul/onednn_bf16" + suffix);
   }
+  ratio("matmul/onednn_f32_one_call/logits_grad_x", "matmul/onednn_f32/logits_grad_x");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_f32");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_bf16");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/one_pass_f32");

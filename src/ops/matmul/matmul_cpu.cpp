@@ -45,6 +45,7 @@ void onednn_product(const Tensor& a, const Tensor& b, const Tensor& bias, const 
 // 27.9 ms in one product and 20.4 ms as four of k = 2048, each added to out by the GEMM (bf16: 12.3 and
 // 10.6 ms); [2048, 3072] x [3072, 768] 28.3 and 21.9 ms as two of 1536. A transposed a (the weight
 // gradients' long k over tokens) gains nothing, so it runs whole. The chunks are equal, multiples of 64.
+// primer-bench-ops times the first against one oneDNN call (matmul/onednn_f32_one_call/logits_grad_x).
 constexpr std::int64_t kLongestRow = 2048;
 
 void split_long_rows(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate,
