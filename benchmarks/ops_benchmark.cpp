@@ -5,6 +5,7 @@
 //  - fused softmax cross-entropy (forward + backward kernels, and the LM head's one-pass kernel) against a
 //    memcpy of the logits, its memory floor, and the one pass against the two kernels;
 //  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products;
+//  - f32 -> bf16 conversion against the compiler's scalar loop;
 //  - the causal depthwise convolution's backward, as GB/s of its one pass.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
@@ -149,6 +150,34 @@ void logits_memcpy(benchmark::State& state) {
   set_rate(state, 0.0, 2.0 * static_cast<double>(bytes));
 }
 
+// f32 -> bf16 over the FFN's hidden activation ([2048, 1024]), on the benchmark's threads: the backend's
+// conversion (vectorised narrowing, bf16_conversion.h) against the compiler's loop over bfloat16's
+// constructor, its baseline.
+constexpr std::int64_t kHidden = 2048 * 1024;
+
+void narrow_to_bf16(benchmark::State& state) {
+  const Tensor source = Tensor::full({kHidden}, 1.1, DType::f32);
+  const Tensor destination = Tensor::empty({kHidden}, DType::bf16);
+  for (auto _ : state) {
+    destination.copy_from(source);
+    benchmark::DoNotOptimize(destination.data_ptr());
+  }
+  set_rate(state, 0.0, 6.0 * static_cast<double>(kHidden));
+}
+
+void narrow_to_bf16_scalar(benchmark::State& state) {
+  const Tensor source = Tensor::full({kHidden}, 1.1, DType::f32);
+  const Tensor destination = Tensor::empty({kHidden}, DType::bf16);
+  const float* in = source.data<float>();
+  primer::bfloat16* out = destination.data<primer::bfloat16>();
+  for (auto _ : state) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < kHidden; ++i) out[i] = primer::bfloat16(in[i]);
+    benchmark::DoNotOptimize(destination.data_ptr());
+  }
+  set_rate(state, 0.0, 6.0 * static_cast<double>(kHidden));
+}
+
 // Causal attention at the tiny model's shape (batch 8, seq 256, 4 heads of 64), training, with or without
 // T5's relative bias (32 buckets up to distance 128, as the tiny configs have it; its table's gradient is
 // summed over the batch, every query and key).
@@ -269,6 +298,12 @@ int main(int argc, char** argv) {
         ->UseRealTime();
   }
 
+  benchmark::RegisterBenchmark("convert/narrow_f32_to_bf16", narrow_to_bf16)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("convert/scalar_loop_baseline", narrow_to_bf16_scalar)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("dconv/backward_f32", dconv_backward)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -293,6 +328,7 @@ int main(int argc, char** argv) {
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_bf16");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/one_pass_f32");
   ratio("cross_entropy/fused_f32", "cross_entropy/one_pass_f32");
+  ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
   benchmark::Shutdown();
   return 0;
 }

@@ -1,7 +1,9 @@
 // Strided copies with dtype conversion, and fill.
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
+#include "backend/cpu/bf16_conversion.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/kernel_support.h"
 
@@ -35,6 +37,11 @@ void copy_elements(const Tensor& source, const Tensor& destination) {
   if (source.is_contiguous() && destination.is_contiguous()) {
     if constexpr (std::is_same_v<From, To>) {
       std::memcpy(dst, src, static_cast<std::size_t>(count) * sizeof(To));
+    } else if constexpr (std::is_same_v<From, float> && std::is_same_v<To, bfloat16>) {
+      constexpr std::int64_t kRun = 16384;
+#pragma omp parallel for schedule(static)
+      for (std::int64_t begin = 0; begin < count; begin += kRun)
+        narrow_to_bf16(src + begin, dst + begin, std::min(kRun, count - begin));
     } else {
 #pragma omp parallel for schedule(static)
       for (std::int64_t i = 0; i < count; ++i) dst[i] = convert<To>(src[i]);

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backend/cpu/bf16_conversion.h"
 #include "backend/cpu/kernel_support.h"
 #include "backend/cpu/vector_math.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
@@ -177,7 +178,9 @@ void cross_entropy_with_gradient(const Tensor& grad_loss, const Tensor& logits, 
           total += static_cast<double>(row_lse - target_logit + S(z_loss) * row_lse * row_lse);
           e *= scale * (S(1) + S(2) * S(z_loss) * row_lse) / sum;
           e[target] -= scale;
-          if constexpr (!std::is_same_v<G, S>) {
+          if constexpr (std::is_same_v<G, bfloat16> && std::is_same_v<S, float>) {
+            narrow_to_bf16(e.data(), out, rows.vocab);
+          } else if constexpr (!std::is_same_v<G, S>) {
             for (std::int64_t j = 0; j < rows.vocab; ++j) out[j] = static_cast<G>(e[j]);
           } else if (out != e.data()) {
             std::copy_n(e.data(), rows.vocab, out);
