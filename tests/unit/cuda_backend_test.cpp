@@ -144,6 +144,14 @@ TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
         return ops::linear(in[0], in[1], in[2]);
       },
       {random({3, 7, 29}, 12), random({41, 29}, 13, 0.2), random({41}, 14)}, 1e-2);
+  // A squared ReLU between two products is written and differentiated in bf16.
+  expect_matches_cpu(
+      "linear_activation into linear, bf16 products",
+      [](const Inputs& in, Device) {
+        const ops::MatmulPrecisionScope scope(DType::bf16);
+        return ops::linear(ops::linear_activation(in[0], in[1], in[2], Activation::squared_relu), in[3]);
+      },
+      {random({3, 7, 29}, 17), random({43, 29}, 18, 0.2), random({43}, 19), random({11, 43}, 20, 0.2)}, 1e-2);
   // The LM head writes its logits' gradient straight into the bf16 operand of the products after it.
   const Tensor targets = Tensor::from_vector<std::int32_t>({3, -1, 40, 0, 17, 8, 22}, {7});
   expect_matches_cpu(

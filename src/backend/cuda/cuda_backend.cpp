@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backend/cuda/cuda_kernel_support.h"
+#include "backend/cuda/element_type.h"
 #include "copy.cuh"
 #include "device_fault.cuh"
 #include "elementwise.cuh"
@@ -10,16 +11,6 @@
 
 namespace primer::cuda {
 namespace {
-
-kernels::ElementType element_type(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return kernels::ElementType::f32;
-    case DType::f64: return kernels::ElementType::f64;
-    case DType::bf16: return kernels::ElementType::bf16;
-    case DType::i32: return kernels::ElementType::i32;
-  }
-  PRIMER_FAIL("no CUDA element type for {}", dtype_name(dtype));
-}
 
 kernels::StridedLayout layout_of(const Tensor& source, const Tensor& destination) {
   PRIMER_CHECK(source.dim() <= kernels::kMaxRank, "copy: {} has more than {} dimensions", source.describe(),

@@ -31,6 +31,14 @@ inline float* f32(const Tensor& t, const char* op, const char* name) {
   return static_cast<float*>(t.data_ptr());
 }
 
+// An operand of a kernel that takes f32 or bf16 (all its operands of one type, `dtype`).
+inline void* f32_or_bf16(const Tensor& t, DType dtype, const char* op, const char* name) {
+  PRIMER_CHECK(dtype == DType::f32 || dtype == DType::bf16, "{}: {} is {}; the CUDA kernels take f32 or bf16",
+               op, name, t.describe());
+  check_on_device(t, dtype, op, name);
+  return t.data_ptr();
+}
+
 // Optional operands: null when undefined.
 inline float* f32_or_null(const Tensor& t, const char* op, const char* name) {
   return t.defined() ? f32(t, op, name) : nullptr;

@@ -9,9 +9,14 @@ cudaError_t activation_forward(Activation kind, const float* x, float* y, std::i
                                cudaStream_t stream);
 cudaError_t activation_backward(Activation kind, const float* x, const float* grad_y, float* grad_x,
                                 std::int64_t count, cudaStream_t stream);
-// grad_x = grad_y * the derivative written in the output y (relu, squared_relu); grad_x may be grad_y.
-cudaError_t activation_backward_from_output(Activation kind, const float* y, const float* grad_y,
-                                            float* grad_x, std::int64_t count, cudaStream_t stream);
+// values = activation(values) for f32 or bf16 values (computed in f32): a product's epilogue.
+cudaError_t activation_in_place(Activation kind, ElementType type, void* values, std::int64_t count,
+                                cudaStream_t stream);
+// grad_x = grad_y * the derivative written in the output y (relu, squared_relu), all three f32 or all bf16
+// (computed in f32); grad_x may be grad_y.
+cudaError_t activation_backward_from_output(Activation kind, ElementType type, const void* y,
+                                            const void* grad_y, void* grad_x, std::int64_t count,
+                                            cudaStream_t stream);
 // y = silu(gate) * up
 cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
                            cudaStream_t stream);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "backend/cpu/bf16_conversion.h"
 #include "backend/cpu/kernel_support.h"
 #include "backend/cpu/vector_math.h"
 #include "ops/activation/activation_formulas.h"
@@ -51,7 +52,7 @@ void store(const Eigen::ArrayBase<Expression>& values, T* p) {
     ChunkMap<S>(p, values.size()) = values;
   } else {
     const Chunk<S> evaluated = values;
-    for (Eigen::Index i = 0; i < evaluated.size(); ++i) p[i] = static_cast<T>(evaluated[i]);
+    narrow_to_bf16(evaluated.data(), p, evaluated.size());
   }
 }
 
@@ -118,9 +119,22 @@ void activation_backward_from_output(Activation kind, const Tensor& y, const Ten
     const std::int64_t count = y.numel();
     const bool known = ops::dispatch_output_derivative(kind, [&](auto activation) {
       constexpr Activation K = decltype(activation)::value;
+      if constexpr (std::is_same_v<T, S>) {
 #pragma omp parallel for simd schedule(static)
-      for (std::int64_t i = 0; i < count; ++i)
-        pdx[i] = static_cast<T>(S(pdy[i]) * ops::derivative_from_output<K>(S(py[i])));
+        for (std::int64_t i = 0; i < count; ++i) pdx[i] = pdy[i] * ops::derivative_from_output<K>(py[i]);
+      } else {
+        // bf16 (under bf16 products, the FFN's hidden activation): widened and narrowed by chunks in
+        // passes of their own; converting inside the arithmetic's loop ran scalar (8.6 ms against 0.32 ms
+        // over 2M elements, AMD Zen 5).
+        for_each_chunk(count, [&](std::int64_t begin, std::int64_t n) {
+          S values[kChunk], grad[kChunk];
+          for (std::int64_t i = 0; i < n; ++i) values[i] = S(py[begin + i]);
+          for (std::int64_t i = 0; i < n; ++i) grad[i] = S(pdy[begin + i]);
+#pragma omp simd
+          for (std::int64_t i = 0; i < n; ++i) grad[i] *= ops::derivative_from_output<K>(values[i]);
+          narrow_to_bf16(grad, pdx + begin, n);
+        });
+      }
     });
     PRIMER_CHECK(known, "activation backward: the output does not determine activation {}'s derivative",
                  static_cast<int>(kind));

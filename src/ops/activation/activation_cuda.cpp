@@ -1,4 +1,5 @@
 #include "backend/cuda/cuda_kernel_support.h"
+#include "backend/cuda/element_type.h"
 #include "ops/activation/activation.cuh"
 #include "ops/activation/activation_kernels.h"
 
@@ -18,8 +19,10 @@ void activation_backward(Activation kind, const Tensor& x, const Tensor& grad_y,
 void activation_backward_from_output(Activation kind, const Tensor& y, const Tensor& grad_y,
                                      const Tensor& grad_x) {
   const char* op = "activation backward";
-  PRIMER_CUDA_CHECK(kernels::activation_backward_from_output(kind, f32(y, op, "y"), f32(grad_y, op, "grad_y"),
-                                                             f32(grad_x, op, "grad_x"), y.numel(), stream()));
+  const DType dtype = y.dtype();
+  PRIMER_CUDA_CHECK(kernels::activation_backward_from_output(
+      kind, element_type(dtype), f32_or_bf16(y, dtype, op, "y"), f32_or_bf16(grad_y, dtype, op, "grad_y"),
+      f32_or_bf16(grad_x, dtype, op, "grad_x"), y.numel(), stream()));
 }
 
 void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {

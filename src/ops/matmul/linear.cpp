@@ -56,34 +56,37 @@ Variable linear_product(const char* name, const Variable& x, const Variable& wei
   PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1), "{}: x {} does not fit weight {} ([out, in])",
                name, x.value().describe(), w.describe());
   // Under a bf16 matmul precision the products read bf16 copies (saved for backward at half the
-  // memory) and write f32.
+  // memory) and write f32, except an activation's output: its one reader is the next product, which
+  // reads it in bf16 anyway, so it is written in bf16 (as PyTorch's autocast keeps it), and so is its
+  // gradient, which that product's backward writes and this one's products read. A bf16 x returns to
+  // an f32 weight's dtype.
   const DType compute = x.dtype() == DType::f32 ? matmul_precision() : x.dtype();
-  const DType result = x.dtype();
+  const DType result = activation ? compute : x.dtype() == DType::bf16 ? w.dtype() : x.dtype();
   const Tensor x2 = flatten_rows(x.value()).to(compute);
   const Tensor wc = w.to(compute);
   Tensor y2 = Tensor::empty({x2.size(0), w.size(0)}, result, x2.device());
   matmul_into(x2, t(wc), bias.defined() ? bias.value() : Tensor(), y2, ProductWrite::overwrite, activation);
   Shape out_shape = x.shape();
   out_shape.back() = w.size(0);
-  return record(
-      y2.view(out_shape), name, {x, weight, bias},
-      [x2, wc, compute, result, weight_dtype = w.dtype(), x_shape = x.shape(), has_bias = bias.defined(),
-       activation, activated = activation ? y2 : Tensor()](const Tensor& g) {
-        Tensor g2 = flatten_rows(g).contiguous();
-        if (activation) {
-          const Tensor before_activation = Tensor::empty_like(g2);
-          activation_gradient_from_output(*activation, activated, g2, before_activation);
-          g2 = before_activation;
-        }
-        Tensor grad_bias;
-        if (has_bias) {
-          grad_bias = Tensor::empty({g2.size(1)}, g2.dtype(), g2.device());
-          backend_for(g2.device()).sum_rows(g2, grad_bias);
-        }
-        const Tensor gc = g2.to(compute);
-        return std::vector<Tensor>{matrix_product(gc, wc, result).view(x_shape),
-                                   matrix_product(t(gc), x2, weight_dtype), grad_bias};
-      });
+  return record(y2.view(out_shape), name, {x, weight, bias},
+                [x2, wc, compute, x_dtype = x.dtype(), weight_dtype = w.dtype(), x_shape = x.shape(),
+                 bias_dtype = bias.defined() ? std::optional<DType>(bias.dtype()) : std::nullopt, activation,
+                 activated = activation ? y2 : Tensor()](const Tensor& g) {
+                  Tensor g2 = flatten_rows(activation ? g.to(activated.dtype()) : g).contiguous();
+                  if (activation) {
+                    const Tensor before_activation = Tensor::empty_like(g2);
+                    activation_gradient_from_output(*activation, activated, g2, before_activation);
+                    g2 = before_activation;
+                  }
+                  Tensor grad_bias;
+                  if (bias_dtype) {
+                    grad_bias = Tensor::empty({g2.size(1)}, *bias_dtype, g2.device());
+                    backend_for(g2.device()).sum_rows(g2.to(*bias_dtype), grad_bias);
+                  }
+                  const Tensor gc = g2.to(compute);
+                  return std::vector<Tensor>{matrix_product(gc, wc, x_dtype).view(x_shape),
+                                             matrix_product(t(gc), x2, weight_dtype), grad_bias};
+                });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "backend/cuda/cuda_kernel_support.h"
+#include "backend/cuda/element_type.h"
 #include "ops/activation/activation.cuh"
 #include "ops/matmul/matmul_kernels.h"
 
@@ -115,9 +116,9 @@ MatmulPlans& matmul_plans() {
 
 void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out, bool accumulate,
             std::optional<Activation> activation) {
-  PRIMER_CHECK(!activation || (!accumulate && out.dtype() == DType::f32),
-               "matmul: an activation follows an f32 product that overwrites out, not {}{}", out.describe(),
-               accumulate ? " accumulated" : "");
+  PRIMER_CHECK(!activation || (!accumulate && (out.dtype() == DType::f32 || out.dtype() == DType::bf16)),
+               "matmul: an activation follows an f32 or bf16 product that overwrites out, not {}{}",
+               out.describe(), accumulate ? " accumulated" : "");
   const bool f64 = a.dtype() == DType::f64;
   const std::int64_t m = a.size(-2), n = b.size(-1), k = a.size(-1);
   const std::int64_t batch = a.dim() == 3 ? a.size(0) : 1;
@@ -206,8 +207,8 @@ void matmul(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& 
                                      plans.workspace.data_ptr(), kWorkspaceBytes, stream()));
   // cuBLASLt's epilogues have ReLU and GELU but no squared ReLU: one pass over out, in place.
   if (activation) {
-    PRIMER_CUDA_CHECK(kernels::activation_forward(*activation, out.data<float>(), out.data<float>(),
-                                                  out.numel(), stream()));
+    PRIMER_CUDA_CHECK(kernels::activation_in_place(*activation, element_type(out.dtype()), out.data_ptr(),
+                                                   out.numel(), stream()));
   }
 }
 
