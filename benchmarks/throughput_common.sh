@@ -61,7 +61,7 @@ PYTHON
 
 # "median min max" of numbers.
 spread() {
-  tr ' ' '\n' <<<"$*" | sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
+  tr -s ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
 }
 
 # Stops the benchmark when a share of the GEMM rate is above 100%: the step cannot run faster than its

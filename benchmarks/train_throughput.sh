@@ -9,7 +9,8 @@
 # machine's speed and the framework's efficiency can be told apart; a share above 100% stops the script
 # as a measurement error. Every figure is the median of RUNS
 # runs (3), each the median of its timed windows (primer) or steps (PyTorch), and the spread of the runs
-# is printed beside it.
+# is printed beside it; the runs go in rounds of every cell, and the ratios between cells are taken
+# within each round.
 # Usage: [RUNS=3] [SHAPE=benchmark|21m] benchmarks/train_throughput.sh [VARIANT...]
 #        (default variants: vanilla transformer++ primer_ez)
 set -euo pipefail
@@ -67,54 +68,50 @@ pytorch_rate() {  # variant precision -> tokens/s, or "n/a" (the reason goes to 
   fi
 }
 
-# One cell: "median_tokens min max median_share" over the runs.
-primer_cell() {  # variant precision peak
-  local rates=() shares=() rate share
-  for _ in $(seq "$runs"); do
-    read -r rate share <<<"$(primer_rate build/bin "$1" "$2" "$3" "$scratch")"
-    rates+=("$rate")
-    shares+=("$share")
-  done
-  echo "$(spread "${rates[@]}") $(spread "${shares[@]}" | cut -d' ' -f1)"
-}
-pytorch_cell() {  # variant precision
-  local rates=() rate
-  for _ in $(seq "$runs"); do
-    rate=$(pytorch_rate "$1" "$2")
-    [ "$rate" = n/a ] && { echo "n/a n/a n/a"; return; }
-    rates+=("$rate")
-  done
-  spread "${rates[@]}"
-}
-
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
-# The shares primer-train logs are against the rate passed to it (the start's); they are rescaled to the
-# run's best probe once all probes are in.
-rows=()
-for variant in "${variants[@]}"; do
-  for precision in fp32 bf16; do
-    if [ $precision = fp32 ]; then
-      peak_fp32=$(best "$peak_fp32" "$(gemm_rate build/bin fp32 2)")
-      peak=$peak_fp32
-    else
-      peak_bf16=$(best "$peak_bf16" "$(gemm_rate build/bin bf16 2)")
-      peak=$peak_bf16
-    fi
-    read -r p p_min p_max share <<<"$(primer_cell "$variant" $precision "$peak")"
-    read -r t t_min t_max <<<"$(pytorch_cell "$variant" $precision)"
-    rows+=("$variant $precision $p $p_min $p_max $share $peak $t $t_min $t_max")
+# Rounds outermost: each round runs every cell once, in the same order, so a slow spell of the machine
+# (its speed drifts over minutes) falls on every cell alike instead of on the cell that happened to run
+# through it, and ratios between cells (bf16 over fp32, a variant against vanilla) are taken within a
+# round. Per cell: primer's tokens/s, its share times the GEMM rate it was logged against (rescaled to
+# the run's best probe once all probes are in), PyTorch's tokens/s.
+declare -A primer_rates primer_tflops torch_rates
+for _ in $(seq "$runs"); do
+  for variant in "${variants[@]}"; do
+    for precision in fp32 bf16; do
+      if [ $precision = fp32 ]; then
+        peak_fp32=$(best "$peak_fp32" "$(gemm_rate build/bin fp32 2)")
+        peak=$peak_fp32
+      else
+        peak_bf16=$(best "$peak_bf16" "$(gemm_rate build/bin bf16 2)")
+        peak=$peak_bf16
+      fi
+      cell="$variant $precision"
+      read -r rate share <<<"$(primer_rate build/bin "$variant" $precision "$peak" "$scratch")"
+      primer_rates[$cell]+="$rate "
+      primer_tflops[$cell]+="$(awk -v s="$share" -v p="$peak" 'BEGIN { print s * p / 100 }') "
+      torch_rates[$cell]+="$(pytorch_rate "$variant" $precision) "
+    done
   done
 done
 echo "closing GEMM probes:"
 peak_fp32=$(best "$peak_fp32" "$(gemm_rate build/bin fp32)")
 peak_bf16=$(best "$peak_bf16" "$(gemm_rate build/bin bf16)")
-for i in "${!rows[@]}"; do
-  read -r variant precision p p_min p_max share peak t t_min t_max <<<"${rows[$i]}"
-  final=$peak_fp32
-  [ "$precision" = bf16 ] && final=$peak_bf16
-  share=$(awk -v s="$share" -v used="$peak" -v final="$final" 'BEGIN { printf "%.2f", s * used / final }')
-  check_share "primer $variant $precision" "$share"
-  rows[i]="$variant $precision $p $p_min $p_max $share $t $t_min $t_max"
+rows=()
+for variant in "${variants[@]}"; do
+  for precision in fp32 bf16; do
+    cell="$variant $precision"
+    final=$peak_fp32
+    [ "$precision" = bf16 ] && final=$peak_bf16
+    read -r -a cell_tflops <<<"${primer_tflops[$cell]}"
+    for tflops in "${cell_tflops[@]}"; do
+      check_share "primer $cell" "$(awk -v t="$tflops" -v f="$final" 'BEGIN { printf "%.2f", 100 * t / f }')"
+    done
+    share=$(awk -v t="$(spread "${primer_tflops[$cell]}" | cut -d' ' -f1)" -v f="$final" \
+      'BEGIN { printf "%.2f", 100 * t / f }')
+    torch="n/a n/a n/a"
+    [[ ${torch_rates[$cell]} == *n/a* ]] || torch=$(spread "${torch_rates[$cell]}")
+    rows+=("$variant $precision $(spread "${primer_rates[$cell]}") $share $torch")
+  done
 done
 sort -u "$scratch/paths"
 [ ! -f "$scratch/failures" ] || sort -u "$scratch/failures"
@@ -131,8 +128,23 @@ for row in "${rows[@]}"; do
          printf "| %s | %s | %.0f | %s | %.1f%% | %s | %s | %s |\n", $1, $2, $3, spread_p, $6, torch, spread_t, ratio }' <<<"$row"
 done
 echo
+# "median (lowest-highest)" of the rounds' ratios of cell A's tokens/s to cell B's.
+paired_ratio() {  # CELL_A CELL_B
+  local -a a b
+  read -r -a a <<<"${primer_rates[$1]}"
+  read -r -a b <<<"${primer_rates[$2]}"
+  local ratios=() i
+  for i in "${!a[@]}"; do ratios+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.4f", x / y }')"); done
+  spread "${ratios[@]}" | awk '{ printf "%.2fx (%.2f-%.2f)", $1, $2, $3 }'
+}
+echo "ratios within each round, median (lowest-highest) of $runs:"
 for variant in "${variants[@]}"; do
-  fp32=$(printf '%s\n' "${rows[@]}" | awk -v v="$variant" '$1 == v && $2 == "fp32" { print $3 }')
-  bf16=$(printf '%s\n' "${rows[@]}" | awk -v v="$variant" '$1 == v && $2 == "bf16" { print $3 }')
-  echo "$variant: primer bf16 / fp32 = $(awk -v a="$bf16" -v b="$fp32" 'BEGIN { printf "%.2f", a / b }')x"
+  echo "$variant: primer bf16 / fp32 = $(paired_ratio "$variant bf16" "$variant fp32")"
 done
+if [ -n "${primer_rates[vanilla fp32]:-}" ]; then
+  for variant in "${variants[@]}"; do
+    if [ "$variant" != vanilla ]; then
+      echo "$variant: fp32 tokens/s / vanilla's = $(paired_ratio "$variant fp32" "vanilla fp32")"
+    fi
+  done
+fi
