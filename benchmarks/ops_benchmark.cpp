@@ -6,7 +6,8 @@
 //    memcpy of the logits, its memory floor, and the one pass against the two kernels;
 //  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products;
 //  - f32 -> bf16 conversion against the compiler's scalar loop;
-//  - the causal depthwise convolution's backward, as GB/s of its one pass.
+//  - the causal depthwise convolution's backward, as GB/s of its one pass, its inputs in cache and not;
+//  - the FFN's activation gradient in bf16 against f32.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
 
@@ -14,7 +15,9 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "ops/activation/activation_kernels.h"
 #include "ops/attention/attention_kernels.h"
 #include "ops/causal_dconv/causal_dconv_kernels.h"
 #include "ops/cross_entropy/cross_entropy_kernels.h"
@@ -230,18 +233,40 @@ void attention_backward(benchmark::State& state, bool with_bias) {
 }
 
 // The convolution's backward at the tiny model's [batch 8, seq 256, 256] projections: x and dy read, dx
-// written (the taps' gradients are summed from the same rows while they are in cache).
-void dconv_backward(benchmark::State& state) {
+// written (the taps' gradients are summed from the same rows while they are in cache). Warm: one set of
+// tensors, in cache after the first call; cold: 24 sets (144 MB) in turn, as in training, where x was
+// written in the forward pass, long before.
+void dconv_backward(benchmark::State& state, std::size_t sets) {
   primer::Generator generator(3);
-  const Tensor x = primer::randn({8, 256, 256}, DType::f32, generator);
-  const Tensor gy = primer::randn({8, 256, 256}, DType::f32, generator);
+  std::vector<Tensor> xs, gys, gxs;
+  for (std::size_t i = 0; i < sets; ++i) {
+    xs.push_back(primer::randn({8, 256, 256}, DType::f32, generator));
+    gys.push_back(primer::randn({8, 256, 256}, DType::f32, generator));
+    gxs.push_back(Tensor::empty_like(xs.back()));
+  }
   const Tensor w = primer::randn({3, 256}, DType::f32, generator);
-  const Tensor gx = Tensor::empty_like(x), gw = Tensor::empty_like(w);
+  const Tensor gw = Tensor::empty_like(w);
+  std::size_t next = 0;
   for (auto _ : state) {
-    primer::cpu::causal_dconv_backward(gy, x, w, gx, gw);
+    primer::cpu::causal_dconv_backward(gys[next], xs[next], w, gxs[next], gw);
+    benchmark::DoNotOptimize(gxs[next].data_ptr());
+    next = (next + 1) % sets;
+  }
+  set_rate(state, 0, 3.0 * static_cast<double>(xs[0].numel() * 4));
+}
+
+// The FFN's activation gradient from its output (squared ReLU over the [2048, 1024] hidden), f32 and, as
+// under bf16 products, bf16: the f32 one is the bf16 one's baseline.
+void activation_gradient(benchmark::State& state, DType dtype) {
+  primer::Generator generator(4);
+  const Tensor y = primer::randn({2048, 1024}, DType::f32, generator).to(dtype);
+  const Tensor gy = primer::randn({2048, 1024}, DType::f32, generator).to(dtype);
+  const Tensor gx = Tensor::empty_like(y);
+  for (auto _ : state) {
+    primer::cpu::activation_backward_from_output(primer::Activation::squared_relu, y, gy, gx);
     benchmark::DoNotOptimize(gx.data_ptr());
   }
-  set_rate(state, 0, 3.0 * static_cast<double>(x.numel() * 4));
+  set_rate(state, 0, 3.0 * static_cast<double>(y.numel() * primer::dtype_size(dtype)));
 }
 
 class RecordingReporter : public benchmark::ConsoleReporter {
@@ -304,9 +329,18 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("convert/scalar_loop_baseline", narrow_to_bf16_scalar)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
-  benchmark::RegisterBenchmark("dconv/backward_f32", dconv_backward)
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  for (const auto& [name, sets] :
+       {std::pair{"dconv/backward_f32_warm", 1}, std::pair{"dconv/backward_f32_cold", 24}}) {
+    benchmark::RegisterBenchmark(name, dconv_backward, static_cast<std::size_t>(sets))
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (const DType dtype : {DType::f32, DType::bf16}) {
+    benchmark::RegisterBenchmark(("activation/gradient_" + std::string(primer::dtype_name(dtype))).c_str(),
+                                 activation_gradient, dtype)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   benchmark::Initialize(&argc, argv);
   RecordingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
@@ -329,6 +363,8 @@ int main(int argc, char** argv) {
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/one_pass_f32");
   ratio("cross_entropy/fused_f32", "cross_entropy/one_pass_f32");
   ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
+  ratio("dconv/backward_f32_warm", "dconv/backward_f32_cold");
+  ratio("activation/gradient_f32", "activation/gradient_bf16");
   benchmark::Shutdown();
   return 0;
 }
