@@ -4,7 +4,8 @@
 //    head's input gradient (k = 8192, which matmul_into runs as chunks of k) also against one oneDNN call;
 //  - fused softmax cross-entropy (forward + backward kernels, and the LM head's one-pass kernel) against a
 //    memcpy of the logits, its memory floor, and the one pass against the two kernels;
-//  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products;
+//  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products,
+//    under bf16 products (bf16 pairs where the CPU has AVX512-BF16) against f32;
 //  - f32 -> bf16 conversion against the compiler's scalar loop;
 //  - the causal depthwise convolution's backward, as GB/s of its one pass, its inputs in cache and not;
 //  - the FFN's activation gradient in bf16 against f32.
@@ -207,26 +208,26 @@ struct AttentionOperands {
   double scale = 0.125;
 };
 
-void attention_forward(benchmark::State& state, bool with_bias) {
+void attention_forward(benchmark::State& state, bool with_bias, DType precision) {
   primer::Generator generator(3);
   const AttentionOperands a(generator, with_bias);
   for (auto _ : state) {
-    primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse);
+    primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse);
     benchmark::DoNotOptimize(a.out.data_ptr());
   }
   set_rate(state, 2.0 * kCausalProductFlops, 4.0 * static_cast<double>(a.q.numel() * 4));
 }
 
-void attention_backward(benchmark::State& state, bool with_bias) {
+void attention_backward(benchmark::State& state, bool with_bias, DType precision) {
   primer::Generator generator(3);
   const AttentionOperands a(generator, with_bias);
-  primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse);
+  primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse);
   const Tensor grad_out = primer::randn(a.q.shape(), DType::f32, generator);
   const Tensor grad_q = Tensor::empty_like(a.q), grad_k = Tensor::empty_like(a.q),
                grad_v = Tensor::empty_like(a.q);
   for (auto _ : state) {
-    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, a.bias, a.scale, DType::f32, a.out, a.lse,
-                                    grad_q, grad_k, grad_v, a.grad_table);
+    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse, grad_q,
+                                    grad_k, grad_v, a.grad_table);
     benchmark::DoNotOptimize(grad_k.data_ptr());
   }
   set_rate(state, 5.0 * kCausalProductFlops, 8.0 * static_cast<double>(a.q.numel() * 4));
@@ -314,13 +315,18 @@ int main(int argc, char** argv) {
       ->UseRealTime();
 
   for (const bool with_bias : {false, true}) {
-    const std::string suffix = with_bias ? "_t5_bias" : "";
-    benchmark::RegisterBenchmark(("attention/forward_f32" + suffix).c_str(), attention_forward, with_bias)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("attention/backward_f32" + suffix).c_str(), attention_backward, with_bias)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+    for (const DType precision : {DType::f32, DType::bf16}) {
+      std::string suffix(primer::dtype_name(precision));
+      if (with_bias) suffix += "_t5_bias";
+      benchmark::RegisterBenchmark(("attention/forward_" + suffix).c_str(), attention_forward, with_bias,
+                                   precision)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(("attention/backward_" + suffix).c_str(), attention_backward, with_bias,
+                                   precision)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
   }
 
   benchmark::RegisterBenchmark("convert/narrow_f32_to_bf16", narrow_to_bf16)
@@ -362,6 +368,12 @@ int main(int argc, char** argv) {
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/fused_bf16");
   ratio("cross_entropy/memcpy_f32_baseline", "cross_entropy/one_pass_f32");
   ratio("cross_entropy/fused_f32", "cross_entropy/one_pass_f32");
+  for (const char* pass : {"forward", "backward"}) {
+    for (const char* bias : {"", "_t5_bias"}) {
+      ratio(std::string("attention/") + pass + "_f32" + bias,
+            std::string("attention/") + pass + "_bf16" + bias);
+    }
+  }
   ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
   ratio("dconv/backward_f32_warm", "dconv/backward_f32_cold");
   ratio("activation/gradient_f32", "activation/gradient_bf16");

@@ -1,10 +1,13 @@
 // Mixed precision: inside a bf16 MatmulPrecisionScope, linear() keeps f32 inputs, outputs and gradients
 // while its products run in bf16 (only an activation between two products is kept in bf16); the results track
-// the f32 ones to bf16 accuracy, and the scope restores the previous precision when it ends.
+// the f32 ones to bf16 accuracy, and the scope restores the previous precision when it ends. Attention's
+// products run in bf16 too where the CPU has bf16 dot products (AVX512-BF16), f32 elsewhere.
 #include <gtest/gtest.h>
 
+#include "backend/cpu/small_product.h"
 #include "comparison.h"
 #include "primer/ops/activation_kind.h"
+#include "primer/ops/attention.h"
 #include "primer/ops/elementwise.h"
 #include "primer/ops/linear.h"
 #include "primer/ops/matmul_precision.h"
@@ -79,6 +82,55 @@ TEST(MatmulPrecision, Bf16HiddenActivationBetweenProductsTracksF32) {
     // The output bias's gradient sums the seed's rows: no product in it.
     if (std::string(names[i]) != "grad b_out") {
       EXPECT_GT(error, 1e-6) << names[i] << ": the bf16 path did not run";
+    }
+  }
+}
+
+// Causal attention under bf16 products against f32: a head size that is not a whole number of pairs, a
+// block tail of odd length (130 = 64 + 64 + 2 rows), fewer queries than keys (an odd number of them), with
+// and without a relative bias. Outputs and gradients stay f32.
+TEST(MatmulPrecision, Bf16AttentionTracksF32) {
+  struct Case {
+    const char* name;
+    std::int64_t batch, q_time, k_time, heads, head_dim;
+    bool bias;
+  };
+  for (const Case& c : {Case{"head_dim 64, 256 positions", 2, 256, 256, 2, 64, false},
+                        Case{"head_dim 33, 130 positions, bias", 2, 130, 130, 3, 33, true},
+                        Case{"head_dim 16, 50 queries over 131 keys, bias", 1, 50, 131, 2, 16, true}}) {
+    SCOPED_TRACE(c.name);
+    Generator generator(10);
+    const Tensor q = randn({c.batch, c.q_time, c.heads, c.head_dim}, DType::f32, generator, 0.5),
+                 k = randn({c.batch, c.k_time, c.heads, c.head_dim}, DType::f32, generator),
+                 v = randn({c.batch, c.k_time, c.heads, c.head_dim}, DType::f32, generator),
+                 table = randn({7, c.heads}, DType::f32, generator, 0.3),
+                 seed = randn({c.batch, c.q_time, c.heads, c.head_dim}, DType::f32, generator);
+    std::vector<std::int32_t> buckets;
+    for (std::int64_t distance = 0; distance < c.k_time; ++distance)
+      buckets.push_back(static_cast<std::int32_t>(std::min<std::int64_t>(distance, 6)));
+    const Tensor distance_buckets = Tensor::from_vector(buckets, {c.k_time});
+    const auto run = [&](DType precision) {
+      const ops::MatmulPrecisionScope scope(precision);
+      std::vector<Variable> leaves{Variable(q.clone(), true), Variable(k.clone(), true),
+                                   Variable(v.clone(), true), Variable(table.clone(), true)};
+      const ops::RelativeBias bias =
+          c.bias ? ops::RelativeBias{leaves[3], distance_buckets} : ops::RelativeBias{};
+      const Variable out = ops::causal_attention(leaves[0], leaves[1], leaves[2], bias,
+                                                 1.0 / std::sqrt(static_cast<double>(c.head_dim)));
+      ops::sum(ops::mul(out, Variable(seed))).backward();
+      std::vector<Tensor> results{out.value(), leaves[0].grad(), leaves[1].grad(), leaves[2].grad()};
+      if (c.bias) results.push_back(leaves[3].grad());
+      return results;
+    };
+    const std::vector<Tensor> full = run(DType::f32), mixed = run(DType::bf16);
+    const char* names[] = {"output", "grad q", "grad k", "grad v", "grad table"};
+    for (std::size_t i = 0; i < full.size(); ++i) {
+      EXPECT_EQ(mixed[i].dtype(), DType::f32) << names[i];
+      const double error = testing::relative_error(mixed[i], full[i]);
+      EXPECT_LT(error, 1e-2) << names[i];
+      if (cpu::paired_bf16_available()) {
+        EXPECT_GT(error, 1e-6) << names[i] << ": the bf16 products did not run";
+      }
     }
   }
 }

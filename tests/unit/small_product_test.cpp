@@ -1,7 +1,7 @@
-// The CPU backend's cache-resident products (src/backend/cpu/small_product.h): both f32 paths and the f64
-// loops against a dense double-precision product, over shapes that leave every kind of row and column
-// tail, each causal structure, a transposed left operand, accumulation, and padded rows of c that must not
-// be written.
+// The CPU backend's cache-resident products (src/backend/cpu/small_product.h): both f32 paths, the bf16
+// pair path (with the packing that feeds it) and the f64 loops against a dense double-precision product,
+// over shapes that leave every kind of row and column tail, each causal structure, a transposed left
+// operand, accumulation, and padded rows of c that must not be written.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -46,8 +46,11 @@ bool needed(const Case& c, std::int64_t i, std::int64_t j) {
   return c.causal != Causal::columns || j <= c.diagonal + i;
 }
 
+// The bf16 pair path runs on operands rounded to bf16 first, so that the reference sees the values the
+// products multiply.
 template <class T>
-void check(const std::function<void(const SmallProduct<T>&)>& multiply_path, double tolerance) {
+void check(const std::function<void(const SmallProduct<T>&)>& multiply_path, double tolerance,
+           bool bf16_operands = false) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(::testing::Message() << "m " << c.m << " n " << c.n << " k " << c.k << " causal "
                                       << static_cast<int>(c.causal) << " diagonal " << c.diagonal
@@ -64,6 +67,10 @@ void check(const std::function<void(const SmallProduct<T>&)>& multiply_path, dou
     const std::int64_t b_stride = c.n + kPadding, c_stride = c.n + kPadding;
     std::vector<T> b(static_cast<std::size_t>((c.k + kPadding) * b_stride));
     for (std::size_t e = 0; e < b.size(); ++e) b[e] = static_cast<T>(std::cos(0.37 * static_cast<double>(e)));
+    if (bf16_operands) {
+      for (T& x : a) x = static_cast<T>(static_cast<float>(bfloat16(static_cast<float>(x))));
+      for (T& x : b) x = static_cast<T>(static_cast<float>(bfloat16(static_cast<float>(x))));
+    }
     std::vector<T> out(static_cast<std::size_t>(c.m * c_stride + kPadding), static_cast<T>(kGuard));
     for (std::int64_t i = 0; i < c.m; ++i)
       for (std::int64_t j = 0; j < c.n; ++j)
@@ -114,6 +121,65 @@ TEST(SmallProduct, Avx2MatchesADenseProduct) {
 TEST(SmallProduct, Avx512MatchesADenseProduct) {
   if (!avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512";
   check<float>(small_product_paths::multiply_avx512, 1e-6);
+}
+
+// The f32 operands packed into pairs as the attention packs them: a along its rows, or across them when
+// it is given transposed; b across its rows, or (for odd k) along the rows of its transpose and then
+// transpose_pairs, the keys' path. Rounding is exact (the operands are bf16 values), so only the f32 sums
+// differ from the reference.
+void multiply_in_bf16_pairs(const SmallProduct<float>& p) {
+  const bool a_transposed = p.a_row_stride == 1;
+  const std::int64_t pairs = (p.k + 1) / 2;
+  std::vector<bfloat16> a, b;
+  PairedBf16Product paired{.m = p.m,
+                           .n = p.n,
+                           .k = p.k,
+                           .a = nullptr,
+                           .a_row_stride = 0,
+                           .a_column_stride = 0,
+                           .b = nullptr,
+                           .b_row_stride = 0,
+                           .c = p.c,
+                           .c_row_stride = p.c_row_stride,
+                           .accumulate = p.accumulate,
+                           .causal = p.causal,
+                           .diagonal = p.diagonal};
+  if (a_transposed) {  // a given as [k, m]: pairs across its rows, row q holding (a(i, 2q), a(i, 2q + 1))
+    const std::int64_t stride = 2 * p.m + 2;
+    a.assign(static_cast<std::size_t>(std::max<std::int64_t>(pairs, 1) * stride), bfloat16(7.0f));
+    pack_pairs_across_rows(p.a, p.k, p.m, p.a_column_stride, a.data(), stride);
+    paired.a_row_stride = 2;
+    paired.a_column_stride = stride;
+  } else {
+    const std::int64_t stride = 2 * pairs + 4;
+    a.assign(static_cast<std::size_t>(p.m * stride), bfloat16(7.0f));
+    pack_pairs_along_rows(p.a, p.m, p.k, p.a_row_stride, a.data(), stride);
+    paired.a_row_stride = stride;
+    paired.a_column_stride = 2;
+  }
+  const std::int64_t b_stride = 2 * p.n + 6;
+  b.assign(static_cast<std::size_t>(std::max<std::int64_t>(pairs, 1) * b_stride), bfloat16(7.0f));
+  if (p.k % 2 != 0) {
+    std::vector<float> transposed(static_cast<std::size_t>(p.n * p.k));
+    for (std::int64_t q = 0; q < p.k; ++q)
+      for (std::int64_t j = 0; j < p.n; ++j)
+        transposed[static_cast<std::size_t>(j * p.k + q)] = p.b[q * p.b_row_stride + j];
+    const std::int64_t packed_stride = 2 * pairs + 2;
+    std::vector<bfloat16> packed(static_cast<std::size_t>(p.n * packed_stride));
+    pack_pairs_along_rows(transposed.data(), p.n, p.k, p.k, packed.data(), packed_stride);
+    transpose_pairs(packed.data(), p.n, pairs, packed_stride, b.data(), b_stride);
+  } else {
+    pack_pairs_across_rows(p.b, p.k, p.n, p.b_row_stride, b.data(), b_stride);
+  }
+  paired.a = a.data();
+  paired.b = b.data();
+  paired.b_row_stride = b_stride;
+  multiply(paired);
+}
+
+TEST(SmallProduct, Bf16PairsMatchADenseProduct) {
+  if (!paired_bf16_available()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  check<float>(multiply_in_bf16_pairs, 1e-6, true);
 }
 
 TEST(SmallProduct, DoubleLoopsMatchADenseProduct) {

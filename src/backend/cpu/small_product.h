@@ -6,6 +6,8 @@
 // views ran these shapes at about half the machine's GEMM rate and computed the masked triangle.
 #include <cstdint>
 
+#include "primer/tensor/bfloat16.h"
+
 namespace primer::cpu {
 
 // The causal structure of c[i, j] (+)= sum_p a(i, p) b[p, j], for a mask that is lower triangular with
@@ -46,6 +48,47 @@ void transpose(const float* in, std::int64_t rows, std::int64_t columns, std::in
                std::int64_t out_stride);
 void transpose(const double* in, std::int64_t rows, std::int64_t columns, std::int64_t in_stride, double* out,
                std::int64_t out_stride);
+
+// The same products with bf16 operands, accumulated in f32: the form of AVX512-BF16's dot product
+// (vdpbf16ps), which takes two inner steps of 16 columns an instruction where an f32 FMA takes one, so
+// that bf16 products (matmul_precision() bf16) run at about twice the f32 rate. The operands come in pairs
+// along the inner dimension, the two bf16 of a pair side by side: a(i, 2q), a(i, 2q + 1) at
+// a[i * a_row_stride + q * a_column_stride] (strides in bf16 elements; a_column_stride steps from pair to
+// pair), and b[2q, j], b[2q + 1, j] at b[q * b_row_stride + 2j]. An odd k has its last pair completed by
+// zeros in both. The causal structure is as in SmallProduct, in elements; a causal product reads whole
+// pairs, so one element further than kCausalOverreach: those entries must be zero too.
+struct PairedBf16Product {
+  std::int64_t m, n, k;
+  const bfloat16* a;
+  std::int64_t a_row_stride, a_column_stride;
+  const bfloat16* b;
+  std::int64_t b_row_stride;
+  float* c;
+  std::int64_t c_row_stride;
+  bool accumulate = false;
+  Causal causal = Causal::none;
+  std::int64_t diagonal = 0;
+};
+
+// Whether this CPU has AVX512-BF16, which multiply(PairedBf16Product) needs.
+bool paired_bf16_available();
+void multiply(const PairedBf16Product& product);
+
+// f32 into the paired layouts, on CPUs that paired_bf16_available(): rounded to nearest even as bfloat16's
+// constructor rounds, but subnormals flushed to zero (AVX512-BF16's conversion):
+//   along rows:  row i's `columns` elements as pairs (an odd last one paired with zero), out rows out_stride
+//                elements apart: a left operand, or with transpose_pairs a right operand given transposed;
+//   across rows: rows 2q and 2q + 1 paired column by column into out's row q (an odd last row paired with
+//                zero), out rows out_stride elements apart: a right operand, or a left operand transposed
+//                (a(i, q) = out[q * out_stride + 2i]).
+void pack_pairs_along_rows(const float* in, std::int64_t rows, std::int64_t columns, std::int64_t in_stride,
+                           bfloat16* out, std::int64_t out_stride);
+void pack_pairs_across_rows(const float* in, std::int64_t rows, std::int64_t columns, std::int64_t in_stride,
+                            bfloat16* out, std::int64_t out_stride);
+// transpose() with a pair as the element: out's pair (e, j) = in's pair (j, e) for j < rows, e < pairs;
+// strides in bf16 elements.
+void transpose_pairs(const bfloat16* in, std::int64_t rows, std::int64_t pairs, std::int64_t in_stride,
+                     bfloat16* out, std::int64_t out_stride);
 
 // Both f32 paths, for the tests to compare on a CPU that can run them; multiply picks one.
 namespace small_product_paths {

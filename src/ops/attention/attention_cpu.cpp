@@ -3,11 +3,15 @@
 // gradients ([block, Tk] floats) stay in that core's cache beside the head's transposed keys and values;
 // the products run through small_product's register-tiled kernels, which skip what the causal mask zeroes;
 // backward rebuilds the probabilities from the saved log-sum-exp instead of keeping a [B, H, T, T] tensor
-// alive. f64 (the gradient checks) runs the same code with plain loops for the products.
+// alive. f64 (the gradient checks) runs the same code with plain loops for the products. Under bf16
+// products (matmul_precision() bf16) on a CPU with AVX512-BF16 the products take bf16 roundings of their
+// operands, as the GPU's tensor-core kernels do, at about twice the f32 rate; softmax, its sums, the
+// gradients of the scores and every accumulator stay f32.
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "backend/cpu/kernel_support.h"
@@ -151,19 +155,20 @@ void probabilities(T* row, std::int64_t seen, T scale, const T* bias, T lse) {
   exp_shifted(row, row, seen, lse, add_bias(row, seen, scale, bias));
 }
 
-// Zeroes the entries past a row's `seen` keys that the causal products read (within the block's keys).
+// Zeroes the entries past a row's `seen` keys that the causal products read (within the block's keys),
+// whole pairs for the bf16 ones.
 template <class T>
 void clear_past_triangle(T* row, std::int64_t seen, std::int64_t keys) {
-  std::fill(row + seen, row + std::min(keys, seen + kCausalOverreach), T(0));
+  std::fill(row + seen, row + std::min(keys, seen + kCausalOverreach + 1), T(0));
 }
 
-// A thread's scratch matrices, each [max(block rows, D), Tk]: a block's scores or their gradients, or a
-// head's keys or values transposed to [D, Tk]. (Decoding has one query row a block.)
+// A thread's scratch matrices, each [block rows, Tk]: a block's scores, probabilities or their gradients.
+// (Decoding has one query row a block.)
 template <class T>
 class Workspace {
  public:
   Workspace(const Dims& d, int matrices)
-      : size_(std::max(std::min(kQueryBlock, d.q_time), d.head_dim) * d.k_time),
+      : size_(std::min(kQueryBlock, d.q_time) * d.k_time),
         storage_(static_cast<std::size_t>(matrices * size_)) {}
   T* matrix(int i) { return storage_.data() + i * size_; }
 
@@ -172,157 +177,346 @@ class Workspace {
   std::vector<T> storage_;
 };
 
-// Calls body(pair, workspace) for every (batch, head) pair, spread over the threads, each thread with its
-// own workspace of `matrices` matrices.
-template <class T, class Body>
-void for_each_pair(const Dims& d, int matrices, Body&& body) {
+enum class Pass { forward, backward };
+
+// The keys a block's transposed products (dV += P^T dO, dK += dS^T Q) reach, as body(first, end,
+// accumulate) over two ranges: keys before the block's first new one, added to; from it on, keys that get
+// their first terms here, written (so they need no zeroing first).
+template <class Body>
+void for_each_key_range(const QueryBlock& block, Body&& body) {
+  const std::int64_t first_new = block.begin == 0 ? 0 : block.diagonal;
+  if (first_new > 0) body(0, first_new, true);
+  if (first_new < block.keys) body(first_new, block.keys, false);
+}
+
+// The products of a pair in its operands' type: the head's keys (and, backward, values) transposed once to
+// [D, Tk] so that the scores read them contiguously, everything else straight from the tensors.
+template <class T>
+class DirectProducts {
+ public:
+  DirectProducts(const Dims& d, Pass pass)
+      : d_(d),
+        keys_t_(static_cast<std::size_t>(d.head_dim * d.k_time)),
+        values_t_(pass == Pass::backward ? keys_t_.size() : 0) {}
+
+  // keys, values: the pair's first rows in [B, Tk, H, D].
+  void start_pair(const T* keys, const T* values) {
+    keys_ = keys;
+    transpose(keys, d_.k_time, d_.head_dim, d_.row_stride(), keys_t_.data(), d_.k_time);
+    if (!values_t_.empty())
+      transpose(values, d_.k_time, d_.head_dim, d_.row_stride(), values_t_.data(), d_.k_time);
+    values_ = values;
+  }
+  // queries, output_gradients: the block's first rows in [B, Tq, H, D] (no gradients forward).
+  void start_block(const QueryBlock&, const T* queries, const T* output_gradients) {
+    queries_ = queries;
+    output_gradients_ = output_gradients;
+  }
+
+  // c = Q K^T, or dO V^T: the block's scores against the keys its rows see.
+  void query_scores(const QueryBlock& block, T* c) const { scores(block, queries_, keys_t_.data(), c); }
+  void output_gradient_scores(const QueryBlock& block, T* c) const {
+    scores(block, output_gradients_, values_t_.data(), c);
+  }
+  // out = P V, or dS K: a [rows, keys] matrix of the block times the head's rows.
+  void times_values(const QueryBlock& block, const T* matrix, T* out) const {
+    times_head(block, matrix, values_, out);
+  }
+  void times_keys(const QueryBlock& block, const T* matrix, T* out) const {
+    times_head(block, matrix, keys_, out);
+  }
+  // dV += P^T dO, dK += dS^T Q, into the head's rows of the keys the block sees.
+  void add_transposed_times_output_gradients(const QueryBlock& block, const T* matrix, T* grad_values) const {
+    add_transposed_times_rows(block, matrix, output_gradients_, grad_values);
+  }
+  void add_transposed_times_queries(const QueryBlock& block, const T* matrix, T* grad_keys) const {
+    add_transposed_times_rows(block, matrix, queries_, grad_keys);
+  }
+
+ private:
+  void scores(const QueryBlock& block, const T* rows, const T* transposed_head, T* c) const {
+    multiply(SmallProduct<T>{.m = block.rows,
+                             .n = block.keys,
+                             .k = d_.head_dim,
+                             .a = rows,
+                             .a_row_stride = d_.row_stride(),
+                             .a_column_stride = 1,
+                             .b = transposed_head,
+                             .b_row_stride = d_.k_time,
+                             .c = c,
+                             .c_row_stride = d_.k_time,
+                             .causal = Causal::columns,
+                             .diagonal = block.diagonal});
+  }
+
+  void times_head(const QueryBlock& block, const T* matrix, const T* head, T* c) const {
+    multiply(SmallProduct<T>{.m = block.rows,
+                             .n = d_.head_dim,
+                             .k = block.keys,
+                             .a = matrix,
+                             .a_row_stride = d_.k_time,
+                             .a_column_stride = 1,
+                             .b = head,
+                             .b_row_stride = d_.row_stride(),
+                             .c = c,
+                             .c_row_stride = d_.row_stride(),
+                             .causal = Causal::upper_inner,
+                             .diagonal = block.diagonal});
+  }
+
+  void add_transposed_times_rows(const QueryBlock& block, const T* matrix, const T* rows, T* head) const {
+    for_each_key_range(block, [&](std::int64_t first, std::int64_t end, bool accumulate) {
+      multiply(SmallProduct<T>{.m = end - first,
+                               .n = d_.head_dim,
+                               .k = block.rows,
+                               .a = matrix + first,
+                               .a_row_stride = 1,
+                               .a_column_stride = d_.k_time,
+                               .b = rows,
+                               .b_row_stride = d_.row_stride(),
+                               .c = head + first * d_.row_stride(),
+                               .c_row_stride = d_.row_stride(),
+                               .accumulate = accumulate,
+                               .causal = Causal::lower_inner,
+                               .diagonal = block.diagonal - first});
+    });
+  }
+
+  Dims d_;
+  std::vector<T> keys_t_, values_t_;
+  const T *keys_ = nullptr, *values_ = nullptr, *queries_ = nullptr, *output_gradients_ = nullptr;
+};
+
+// The same products of f32 operands rounded to bf16 and packed in pairs along their inner dimension
+// (small_product.h): a head's operands once a pair, a block's once a block, and a [rows, keys] matrix each
+// time it is multiplied (along its rows when it is the left operand, across them when transposed).
+class PairedBf16Products {
+ public:
+  PairedBf16Products(const Dims& d, Pass pass)
+      : d_(d),
+        even_dim_(d.head_dim + d.head_dim % 2),
+        even_keys_(d.k_time + d.k_time % 2),
+        block_rows_(std::min(kQueryBlock, d.q_time)),
+        head_rows_(d.k_time * even_dim_),
+        keys_by_dim_(head_rows_.size()),
+        values_by_dim_(pass == Pass::backward ? head_rows_.size() : 0),
+        keys_across_(pass == Pass::backward ? static_cast<std::size_t>(even_keys_ * d.head_dim) : 0),
+        values_across_(pass == Pass::forward ? static_cast<std::size_t>(even_keys_ * d.head_dim) : 0),
+        queries_along_(static_cast<std::size_t>(block_rows_ * even_dim_)),
+        output_gradients_along_(pass == Pass::backward ? queries_along_.size() : 0),
+        queries_across_(pass == Pass::backward ? static_cast<std::size_t>((block_rows_ + 1) * d.head_dim)
+                                               : 0),
+        output_gradients_across_(queries_across_.size()),
+        matrix_(static_cast<std::size_t>((block_rows_ + 1) * even_keys_)) {}
+
+  void start_pair(const float* keys, const float* values) {
+    by_dim(keys, keys_by_dim_.data());
+    if (!values_by_dim_.empty()) by_dim(values, values_by_dim_.data());
+    if (!keys_across_.empty()) across_keys(keys, keys_across_.data());
+    if (!values_across_.empty()) across_keys(values, values_across_.data());
+  }
+  void start_block(const QueryBlock& block, const float* queries, const float* output_gradients) {
+    pack_pairs_along_rows(queries, block.rows, d_.head_dim, d_.row_stride(), queries_along_.data(),
+                          even_dim_);
+    if (output_gradients == nullptr) return;
+    pack_pairs_along_rows(output_gradients, block.rows, d_.head_dim, d_.row_stride(),
+                          output_gradients_along_.data(), even_dim_);
+    pack_pairs_across_rows(queries, block.rows, d_.head_dim, d_.row_stride(), queries_across_.data(),
+                           2 * d_.head_dim);
+    pack_pairs_across_rows(output_gradients, block.rows, d_.head_dim, d_.row_stride(),
+                           output_gradients_across_.data(), 2 * d_.head_dim);
+  }
+
+  void query_scores(const QueryBlock& block, float* c) const {
+    scores(block, queries_along_, keys_by_dim_, c);
+  }
+  void output_gradient_scores(const QueryBlock& block, float* c) const {
+    scores(block, output_gradients_along_, values_by_dim_, c);
+  }
+  void times_values(const QueryBlock& block, const float* matrix, float* out) {
+    times_head(block, matrix, values_across_, out);
+  }
+  void times_keys(const QueryBlock& block, const float* matrix, float* out) {
+    times_head(block, matrix, keys_across_, out);
+  }
+  void add_transposed_times_output_gradients(const QueryBlock& block, const float* matrix,
+                                             float* grad_values) {
+    add_transposed_times_rows(block, matrix, output_gradients_across_, grad_values);
+  }
+  void add_transposed_times_queries(const QueryBlock& block, const float* matrix, float* grad_keys) {
+    add_transposed_times_rows(block, matrix, queries_across_, grad_keys);
+  }
+
+ private:
+  // A head's rows [Tk, D] as [D / 2, Tk] pairs along D: the right operand of the scores.
+  void by_dim(const float* head, bfloat16* out) {
+    pack_pairs_along_rows(head, d_.k_time, d_.head_dim, d_.row_stride(), head_rows_.data(), even_dim_);
+    transpose_pairs(head_rows_.data(), d_.k_time, even_dim_ / 2, even_dim_, out, 2 * d_.k_time);
+  }
+  // A head's rows [Tk, D] as [Tk / 2, D] pairs along Tk: the right operand of P V and dS K.
+  void across_keys(const float* head, bfloat16* out) const {
+    pack_pairs_across_rows(head, d_.k_time, d_.head_dim, d_.row_stride(), out, 2 * d_.head_dim);
+  }
+
+  void scores(const QueryBlock& block, const std::vector<bfloat16>& rows, const std::vector<bfloat16>& head,
+              float* c) const {
+    multiply(PairedBf16Product{.m = block.rows,
+                               .n = block.keys,
+                               .k = d_.head_dim,
+                               .a = rows.data(),
+                               .a_row_stride = even_dim_,
+                               .a_column_stride = 2,
+                               .b = head.data(),
+                               .b_row_stride = 2 * d_.k_time,
+                               .c = c,
+                               .c_row_stride = d_.k_time,
+                               .causal = Causal::columns,
+                               .diagonal = block.diagonal});
+  }
+
+  void times_head(const QueryBlock& block, const float* matrix, const std::vector<bfloat16>& head, float* c) {
+    pack_pairs_along_rows(matrix, block.rows, block.keys, d_.k_time, matrix_.data(), even_keys_);
+    multiply(PairedBf16Product{.m = block.rows,
+                               .n = d_.head_dim,
+                               .k = block.keys,
+                               .a = matrix_.data(),
+                               .a_row_stride = even_keys_,
+                               .a_column_stride = 2,
+                               .b = head.data(),
+                               .b_row_stride = 2 * d_.head_dim,
+                               .c = c,
+                               .c_row_stride = d_.row_stride(),
+                               .causal = Causal::upper_inner,
+                               .diagonal = block.diagonal});
+  }
+
+  void add_transposed_times_rows(const QueryBlock& block, const float* matrix,
+                                 const std::vector<bfloat16>& rows, float* head) {
+    pack_pairs_across_rows(matrix, block.rows, block.keys, d_.k_time, matrix_.data(), 2 * d_.k_time);
+    for_each_key_range(block, [&](std::int64_t first, std::int64_t end, bool accumulate) {
+      multiply(PairedBf16Product{.m = end - first,
+                                 .n = d_.head_dim,
+                                 .k = block.rows,
+                                 .a = matrix_.data() + 2 * first,
+                                 .a_row_stride = 2,
+                                 .a_column_stride = 2 * d_.k_time,
+                                 .b = rows.data(),
+                                 .b_row_stride = 2 * d_.head_dim,
+                                 .c = head + first * d_.row_stride(),
+                                 .c_row_stride = d_.row_stride(),
+                                 .accumulate = accumulate,
+                                 .causal = Causal::lower_inner,
+                                 .diagonal = block.diagonal - first});
+    });
+  }
+
+  Dims d_;
+  std::int64_t even_dim_, even_keys_, block_rows_;
+  std::vector<bfloat16> head_rows_, keys_by_dim_, values_by_dim_, keys_across_, values_across_,
+      queries_along_, output_gradients_along_, queries_across_, output_gradients_across_, matrix_;
+};
+
+// Calls body(pair, products, workspace) for every (batch, head) pair, spread over the threads, each thread
+// with its own products' scratch and a workspace of `matrices` matrices.
+template <class T, class Products, class Body>
+void for_each_pair(const Dims& d, Pass pass, int matrices, Body&& body) {
 #pragma omp parallel
   {
+    Products products(d, pass);
     Workspace<T> workspace(d, matrices);
 #pragma omp for schedule(static)
-    for (std::int64_t pair = 0; pair < d.pairs(); ++pair) body(head_pair(d, pair), workspace);
+    for (std::int64_t pair = 0; pair < d.pairs(); ++pair) body(head_pair(d, pair), products, workspace);
   }
 }
 
-// The block's scores against the keys its rows see: c[r, j] = rows[r] . head[j], with the head given
-// transposed ([D, Tk]); Q K^T, or dO V^T for the probabilities' gradient.
-template <class T>
-void block_scores(const Dims& d, const QueryBlock& block, const T* rows, const T* transposed_head, T* c) {
-  multiply(SmallProduct<T>{.m = block.rows,
-                           .n = block.keys,
-                           .k = d.head_dim,
-                           .a = rows,
-                           .a_row_stride = d.row_stride(),
-                           .a_column_stride = 1,
-                           .b = transposed_head,
-                           .b_row_stride = d.k_time,
-                           .c = c,
-                           .c_row_stride = d.k_time,
-                           .causal = Causal::columns,
-                           .diagonal = block.diagonal});
-}
-
-// The block's rows of a [rows, keys] matrix (probabilities or their gradient) times the head's rows:
-// P V, or dS K.
-template <class T>
-void block_times_head(const Dims& d, const QueryBlock& block, const T* matrix, const T* head, T* c) {
-  multiply(SmallProduct<T>{.m = block.rows,
-                           .n = d.head_dim,
-                           .k = block.keys,
-                           .a = matrix,
-                           .a_row_stride = d.k_time,
-                           .a_column_stride = 1,
-                           .b = head,
-                           .b_row_stride = d.row_stride(),
-                           .c = c,
-                           .c_row_stride = d.row_stride(),
-                           .causal = Causal::upper_inner,
-                           .diagonal = block.diagonal});
-}
-
-// The transpose of such a matrix times the block's rows, into the head's rows of the keys the block sees:
-// dV += P^T dO, dK += dS^T Q. Keys from the block's first new one on get their first terms here, so they
-// are written rather than added to (and need no zeroing first).
-template <class T>
-void add_transposed_block_times_rows(const Dims& d, const QueryBlock& block, const T* matrix, const T* rows,
-                                     T* head) {
-  const std::int64_t first_new = block.begin == 0 ? 0 : block.diagonal;
-  for (const bool accumulate : {true, false}) {
-    const std::int64_t first = accumulate ? 0 : first_new, end = accumulate ? first_new : block.keys;
-    if (first == end) continue;
-    multiply(SmallProduct<T>{.m = end - first,
-                             .n = d.head_dim,
-                             .k = block.rows,
-                             .a = matrix + first,
-                             .a_row_stride = 1,
-                             .a_column_stride = d.k_time,
-                             .b = rows,
-                             .b_row_stride = d.row_stride(),
-                             .c = head + first * d.row_stride(),
-                             .c_row_stride = d.row_stride(),
-                             .accumulate = accumulate,
-                             .causal = Causal::lower_inner,
-                             .diagonal = block.diagonal - first});
-  }
-}
-
-template <class T>
+template <class T, class Products>
 void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v,
                              const BiasByDistance<T>& bias, T scale, const Tensor& out, const Tensor& lse) {
   const std::int64_t stride = d.row_stride();
-  for_each_pair<T>(d, 2, [&](const HeadPair& pair, Workspace<T>& workspace) {
-    T* keys_t = workspace.matrix(0);
-    T* scores = workspace.matrix(1);
-    T* row_lse = lse.data<T>() + pair.index * d.q_time;
-    T totals[kQueryBlock];
-    transpose(k.data<T>() + pair.k_offset, d.k_time, d.head_dim, stride, keys_t, d.k_time);
-    for_each_query_block(d, [&](const QueryBlock& block) {
-      block_scores(d, block, q.data<T>() + pair.q_offset + block.begin * stride, keys_t, scores);
-      for (std::int64_t r = 0; r < block.rows; ++r) {
-        const std::int64_t i = block.begin + r, seen = block.diagonal + r + 1;
-        row_lse[i] =
-            softmax_numerators(scores + r * d.k_time, seen, scale, bias.row(pair.head, i), totals[r]);
-        clear_past_triangle(scores + r * d.k_time, seen, block.keys);
-      }
-      T* out_rows = out.data<T>() + pair.q_offset + block.begin * stride;
-      block_times_head(d, block, scores, v.data<T>() + pair.k_offset, out_rows);
-      for (std::int64_t r = 0; r < block.rows; ++r)
-        RowArray<T>(out_rows + r * stride, d.head_dim) /= totals[r];
-    });
-  });
+  for_each_pair<T, Products>(
+      d, Pass::forward, 1, [&](const HeadPair& pair, Products& products, Workspace<T>& workspace) {
+        T* scores = workspace.matrix(0);
+        T* row_lse = lse.data<T>() + pair.index * d.q_time;
+        T totals[kQueryBlock];
+        products.start_pair(k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset);
+        for_each_query_block(d, [&](const QueryBlock& block) {
+          products.start_block(block, q.data<T>() + pair.q_offset + block.begin * stride, nullptr);
+          products.query_scores(block, scores);
+          for (std::int64_t r = 0; r < block.rows; ++r) {
+            const std::int64_t i = block.begin + r, seen = block.diagonal + r + 1;
+            row_lse[i] =
+                softmax_numerators(scores + r * d.k_time, seen, scale, bias.row(pair.head, i), totals[r]);
+            clear_past_triangle(scores + r * d.k_time, seen, block.keys);
+          }
+          T* out_rows = out.data<T>() + pair.q_offset + block.begin * stride;
+          products.times_values(block, scores, out_rows);
+          for (std::int64_t r = 0; r < block.rows; ++r)
+            RowArray<T>(out_rows + r * stride, d.head_dim) /= totals[r];
+        });
+      });
 }
 
-template <class T>
+template <class T, class Products>
 void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tensor& q, const Tensor& k,
                               const Tensor& v, BiasByDistance<T>& bias, T scale, const Tensor& out,
                               const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
                               const Tensor& grad_v) {
   const std::int64_t stride = d.row_stride();
   if (bias.defined()) bias.start_gradients();
-  for_each_pair<T>(d, 4, [&](const HeadPair& pair, Workspace<T>& workspace) {
-    T* keys_t = workspace.matrix(0);
-    T* values_t = workspace.matrix(1);
-    T* probs = workspace.matrix(2);
-    T* grad_scores = workspace.matrix(3);
-    const T* row_lse = lse.data<T>() + pair.index * d.q_time;
-    transpose(k.data<T>() + pair.k_offset, d.k_time, d.head_dim, stride, keys_t, d.k_time);
-    transpose(v.data<T>() + pair.k_offset, d.k_time, d.head_dim, stride, values_t, d.k_time);
-    for_each_query_block(d, [&](const QueryBlock& block) {
-      const std::int64_t rows_at = pair.q_offset + block.begin * stride;
-      const T* q_rows = q.data<T>() + rows_at;
-      const T* do_rows = grad_out.data<T>() + rows_at;
-      const T* o_rows = out.data<T>() + rows_at;
-      block_scores(d, block, q_rows, keys_t, probs);
-      block_scores(d, block, do_rows, values_t, grad_scores);
-      // dS = P * (dO V^T - dO . O): the gradient of the biased scores; scaled by `scale` for Q K^T's
-      // operands once the bias has taken its share.
-      for (std::int64_t r = 0; r < block.rows; ++r) {
-        const std::int64_t i = block.begin + r, seen = block.diagonal + r + 1;
-        T* p_row = probs + r * d.k_time;
-        T* grad_row = grad_scores + r * d.k_time;
-        probabilities(p_row, seen, scale, bias.row(pair.head, i), row_lse[i]);
-        const T row_dot = (ConstRowArray<T>(do_rows + r * stride, d.head_dim) *
-                           ConstRowArray<T>(o_rows + r * stride, d.head_dim))
-                              .sum();
-        RowArray<T> grad(grad_row, seen);
-        if (bias.defined()) {
-          grad = ConstRowArray<T>(p_row, seen) * (grad - row_dot);
-          bias.add_gradient_row(pair.index, i, grad_row);
-          grad *= scale;
-        } else {
-          grad = scale * ConstRowArray<T>(p_row, seen) * (grad - row_dot);
-        }
-        clear_past_triangle(p_row, seen, block.keys);
-        clear_past_triangle(grad_row, seen, block.keys);
-      }
-      add_transposed_block_times_rows(d, block, probs, do_rows, grad_v.data<T>() + pair.k_offset);
-      add_transposed_block_times_rows(d, block, grad_scores, q_rows, grad_k.data<T>() + pair.k_offset);
-      block_times_head(d, block, grad_scores, k.data<T>() + pair.k_offset, grad_q.data<T>() + rows_at);
-    });
-  });
+  for_each_pair<T, Products>(
+      d, Pass::backward, 2, [&](const HeadPair& pair, Products& products, Workspace<T>& workspace) {
+        T* probs = workspace.matrix(0);
+        T* grad_scores = workspace.matrix(1);
+        const T* row_lse = lse.data<T>() + pair.index * d.q_time;
+        products.start_pair(k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset);
+        for_each_query_block(d, [&](const QueryBlock& block) {
+          const std::int64_t rows_at = pair.q_offset + block.begin * stride;
+          const T* do_rows = grad_out.data<T>() + rows_at;
+          const T* o_rows = out.data<T>() + rows_at;
+          products.start_block(block, q.data<T>() + rows_at, do_rows);
+          products.query_scores(block, probs);
+          products.output_gradient_scores(block, grad_scores);
+          // dS = P * (dO V^T - dO . O): the gradient of the biased scores; scaled by `scale` for Q K^T's
+          // operands once the bias has taken its share.
+          for (std::int64_t r = 0; r < block.rows; ++r) {
+            const std::int64_t i = block.begin + r, seen = block.diagonal + r + 1;
+            T* p_row = probs + r * d.k_time;
+            T* grad_row = grad_scores + r * d.k_time;
+            probabilities(p_row, seen, scale, bias.row(pair.head, i), row_lse[i]);
+            const T row_dot = (ConstRowArray<T>(do_rows + r * stride, d.head_dim) *
+                               ConstRowArray<T>(o_rows + r * stride, d.head_dim))
+                                  .sum();
+            RowArray<T> grad(grad_row, seen);
+            if (bias.defined()) {
+              grad = ConstRowArray<T>(p_row, seen) * (grad - row_dot);
+              bias.add_gradient_row(pair.index, i, grad_row);
+              grad *= scale;
+            } else {
+              grad = scale * ConstRowArray<T>(p_row, seen) * (grad - row_dot);
+            }
+            clear_past_triangle(p_row, seen, block.keys);
+            clear_past_triangle(grad_row, seen, block.keys);
+          }
+          products.add_transposed_times_output_gradients(block, probs, grad_v.data<T>() + pair.k_offset);
+          products.add_transposed_times_queries(block, grad_scores, grad_k.data<T>() + pair.k_offset);
+          products.times_keys(block, grad_scores, grad_q.data<T>() + rows_at);
+        });
+      });
 }
 
-// bf16 runs the f32 kernel on converted copies: correct, not fast; the GPU has the real bf16 path.
+// Calls body(std::type_identity<Products>) with the products T's attention runs: bf16 pairs for f32 under
+// bf16 products where the CPU has bf16 dot products, else T's own.
+template <class T, class Body>
+void with_products(DType precision, Body&& body) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (precision == DType::bf16 && paired_bf16_available())
+      return body(std::type_identity<PairedBf16Products>{});
+  }
+  body(std::type_identity<DirectProducts<T>>{});
+}
+
+// bf16 tensors run the f32 kernels on converted copies: correct, not fast (training keeps attention's
+// operands f32, and the GPU has a bf16 path of its own).
 Tensor as_f32(const Tensor& t) {
   return t.defined() ? t.to(DType::f32) : Tensor();
 }
@@ -347,7 +541,10 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   dispatch_floating(q.dtype(), "attention", [&](auto tag) {
     using T = compute_type<decltype(tag)>;
     check_operands({&q, &k, &v, &bias.table, &out, &lse}, q.dtype(), "attention");
-    attention_forward_typed<T>(d, q, k, v, BiasByDistance<T>(bias, d), static_cast<T>(scale), out, lse);
+    with_products<T>(precision, [&](auto products) {
+      attention_forward_typed<T, typename decltype(products)::type>(d, q, k, v, BiasByDistance<T>(bias, d),
+                                                                    static_cast<T>(scale), out, lse);
+    });
   });
 }
 
@@ -372,8 +569,10 @@ void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k
     check_operands({&grad_out, &q, &k, &v, &bias.table, &out, &lse, &grad_q, &grad_k, &grad_v, &grad_table},
                    q.dtype(), "attention backward");
     BiasByDistance<T> bias_rows(bias, d);
-    attention_backward_typed<T>(d, grad_out, q, k, v, bias_rows, static_cast<T>(scale), out, lse, grad_q,
-                                grad_k, grad_v);
+    with_products<T>(precision, [&](auto products) {
+      attention_backward_typed<T, typename decltype(products)::type>(
+          d, grad_out, q, k, v, bias_rows, static_cast<T>(scale), out, lse, grad_q, grad_k, grad_v);
+    });
     if (bias.defined()) bias_rows.write_table_gradient(bias, grad_table);
   });
 }

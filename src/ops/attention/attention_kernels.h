@@ -7,7 +7,7 @@
 // of each row, saved so backward rebuilds probabilities without storing them. grad_table ([buckets, H],
 // undefined without a bias) receives the sum over the batch, every query and key.
 // precision is matmul_precision() when the op ran forward: under bf16 a device may multiply bf16 roundings
-// of its f32 operands (CUDA's tensor-core kernels do); the CPU computes in the operands' dtype regardless.
+// of its f32 operands (CUDA's tensor-core kernels do, and the CPU's where it has AVX512-BF16).
 #include "primer/backend/kernel_table.h"
 #include "primer/tensor/tensor.h"
 
