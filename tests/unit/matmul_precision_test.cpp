@@ -4,7 +4,7 @@
 // products run in bf16 too where the CPU has bf16 dot products (AVX512-BF16), f32 elsewhere.
 #include <gtest/gtest.h>
 
-#include "backend/cpu/small_product.h"
+#include "backend/cpu/cpu_features.h"
 #include "comparison.h"
 #include "primer/ops/activation_kind.h"
 #include "primer/ops/attention.h"
@@ -128,7 +128,7 @@ TEST(MatmulPrecision, Bf16AttentionTracksF32) {
       EXPECT_EQ(mixed[i].dtype(), DType::f32) << names[i];
       const double error = testing::relative_error(mixed[i], full[i]);
       EXPECT_LT(error, 1e-2) << names[i];
-      if (cpu::paired_bf16_available()) {
+      if (cpu::avx512_bf16_available()) {
         EXPECT_GT(error, 1e-6) << names[i] << ": the bf16 products did not run";
       }
     }

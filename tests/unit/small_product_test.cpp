@@ -178,7 +178,7 @@ void multiply_in_bf16_pairs(const SmallProduct<float>& p) {
 }
 
 TEST(SmallProduct, Bf16PairsMatchADenseProduct) {
-  if (!paired_bf16_available()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  if (!avx512_bf16_available()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   check<float>(multiply_in_bf16_pairs, 1e-6, true);
 }
 

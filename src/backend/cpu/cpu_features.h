@@ -9,4 +9,11 @@ inline bool avx512_available() {
   return available;
 }
 
+// AVX512-BF16's dot products and conversions, with the AVX512-BW shuffles that pack their operands (every
+// CPU with the first has the second).
+inline bool avx512_bf16_available() {
+  static const bool available = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+  return available;
+}
+
 }  // namespace primer::cpu

@@ -149,11 +149,10 @@ __attribute__((target("avx512f,avx512bf16"))) void tile_avx512_bf16(
   store_tile(acc, c, c_row_stride, last);
 }
 
-// A vector width's tile kernels, indexed [rows - 1][vectors - 1], and the elements of the inner
-// dimension a step takes (Grain: 1 in f32, 2 for bf16 pairs).
+// A vector width's tile kernels, indexed [rows - 1][vectors - 1], whose steps take Grain elements of the
+// inner dimension (1 in f32, 2 for bf16 pairs).
 template <class Operand, int Lanes, int MaxVectors, int Grain>
 struct TileKernels {
-  static constexpr int lanes = Lanes, max_vectors = MaxVectors, grain = Grain;
   std::array<std::array<TileKernel<Operand>, MaxVectors>, kTileRows> kernels;
 };
 
@@ -347,13 +346,8 @@ void multiply(const SmallProduct<float>& product) {
   }
 }
 
-bool paired_bf16_available() {
-  static const bool available = __builtin_cpu_supports("avx512bf16");
-  return available;
-}
-
 void multiply(const PairedBf16Product& product) {
-  PRIMER_CHECK(paired_bf16_available(), "bf16 pair products need AVX512-BF16, which this CPU lacks");
+  PRIMER_CHECK(avx512_bf16_available(), "bf16 pair products need AVX512-BF16, which this CPU lacks");
   static constexpr auto tiles =
       tile_kernels<Avx512Bf16Tile, bfloat16, 16, 4, 2>(std::make_integer_sequence<int, kTileRows * 4>());
   multiply_tiles(product, tiles);

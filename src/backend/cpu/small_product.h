@@ -50,8 +50,8 @@ void transpose(const double* in, std::int64_t rows, std::int64_t columns, std::i
                std::int64_t out_stride);
 
 // The same products with bf16 operands, accumulated in f32: the form of AVX512-BF16's dot product
-// (vdpbf16ps), which takes two inner steps of 16 columns an instruction where an f32 FMA takes one, so
-// that bf16 products (matmul_precision() bf16) run at about twice the f32 rate. The operands come in pairs
+// (vdpbf16ps), which takes two inner steps of 16 columns an instruction where an f32 FMA takes one; CPUs
+// with avx512_bf16_available() (cpu_features.h) only. The operands come in pairs
 // along the inner dimension, the two bf16 of a pair side by side: a(i, 2q), a(i, 2q + 1) at
 // a[i * a_row_stride + q * a_column_stride] (strides in bf16 elements; a_column_stride steps from pair to
 // pair), and b[2q, j], b[2q + 1, j] at b[q * b_row_stride + 2j]. An odd k has its last pair completed by
@@ -70,11 +70,9 @@ struct PairedBf16Product {
   std::int64_t diagonal = 0;
 };
 
-// Whether this CPU has AVX512-BF16, which multiply(PairedBf16Product) needs.
-bool paired_bf16_available();
 void multiply(const PairedBf16Product& product);
 
-// f32 into the paired layouts, on CPUs that paired_bf16_available(): rounded to nearest even as bfloat16's
+// f32 into the paired layouts, on the same CPUs: rounded to nearest even as bfloat16's
 // constructor rounds, but subnormals flushed to zero (AVX512-BF16's conversion):
 //   along rows:  row i's `columns` elements as pairs (an odd last one paired with zero), out rows out_stride
 //                elements apart: a left operand, or with transpose_pairs a right operand given transposed;
