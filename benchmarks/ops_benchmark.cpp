@@ -6,11 +6,14 @@
 //    memcpy of the logits, its memory floor, and the one pass against the two kernels;
 //  - causal attention forward and backward (with and without a T5 bias), as GFLOP/s of their products,
 //    under bf16 products (bf16 pairs where the CPU has AVX512-BF16) against f32;
+//  - exp over softmax rows against libmvec's expf (AVX-512 CPUs);
 //  - f32 -> bf16 conversion against the compiler's scalar loop;
 //  - the causal depthwise convolution's backward, as GB/s of its one pass, its inputs in cache and not;
 //  - the FFN's activation gradient in bf16 against f32.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
+
+#include <immintrin.h>
 
 #include <Eigen/Core>
 #include <cstring>
@@ -18,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/vector_math.h"
 #include "ops/activation/activation_kernels.h"
 #include "ops/attention/attention_kernels.h"
 #include "ops/causal_dconv/causal_dconv_kernels.h"
@@ -182,6 +187,46 @@ void narrow_to_bf16_scalar(benchmark::State& state) {
   set_rate(state, 0.0, 6.0 * static_cast<double>(kHidden));
 }
 
+// exp over softmax rows as attention runs it (vector_math.h's exp_shifted: 64 rows of 128 keys, the
+// average causal row at seq 256, in cache; one thread), against the same loop over glibc's libmvec expf,
+// which it replaced, summed the way that version summed.
+constexpr std::int64_t kExpRows = 64, kExpRowLength = 128;
+
+}  // namespace
+extern "C" __m512 _ZGVeN16v_expf(__m512 x);
+namespace {
+
+__attribute__((target("avx512f"))) float libmvec_exp_shifted(const float* x, float* out, std::int64_t n,
+                                                             float shift, float scale) {
+  const __m512 s = _mm512_set1_ps(shift), a = _mm512_set1_ps(scale);
+  __m512 sum = _mm512_setzero_ps();
+  for (std::int64_t i = 0; i < n; i += 16) {
+    const __m512 e = _ZGVeN16v_expf(_mm512_fmsub_ps(a, _mm512_loadu_ps(x + i), s));
+    _mm512_storeu_ps(out + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  for (int width = 8; width > 0; width /= 2) {
+    for (int i = 0; i < width; ++i) lanes[i] += lanes[i + width];
+  }
+  return lanes[0];
+}
+
+using ExpShifted = float (*)(const float*, float*, std::int64_t, float, float);
+
+void exp_rows(benchmark::State& state, ExpShifted exp_shifted) {
+  std::vector<float> rows(static_cast<std::size_t>(kExpRows * kExpRowLength), -1.5f), out(rows.size());
+  for (auto _ : state) {
+    for (std::int64_t r = 0; r < kExpRows; ++r) {
+      const float sum = exp_shifted(rows.data() + r * kExpRowLength, out.data() + r * kExpRowLength,
+                                    kExpRowLength, 0.5f, 0.125f);
+      benchmark::DoNotOptimize(sum);
+    }
+  }
+  set_rate(state, 0.0, 8.0 * static_cast<double>(rows.size()));
+}
+
 // Causal attention at the tiny model's shape (batch 8, seq 256, 4 heads of 64), training, with or without
 // T5's relative bias (32 buckets up to distance 128, as the tiny configs have it; its table's gradient is
 // summed over the batch, every query and key).
@@ -329,6 +374,12 @@ int main(int argc, char** argv) {
     }
   }
 
+  const ExpShifted primer_exp = [](const float* x, float* out, std::int64_t n, float shift, float scale) {
+    return primer::cpu::exp_shifted(x, out, n, shift, scale);
+  };
+  benchmark::RegisterBenchmark("exp/softmax_rows_f32", exp_rows, primer_exp)->UseRealTime();
+  if (primer::cpu::avx512_available())
+    benchmark::RegisterBenchmark("exp/libmvec_baseline", exp_rows, libmvec_exp_shifted)->UseRealTime();
   benchmark::RegisterBenchmark("convert/narrow_f32_to_bf16", narrow_to_bf16)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -374,6 +425,7 @@ int main(int argc, char** argv) {
             std::string("attention/") + pass + "_bf16" + bias);
     }
   }
+  ratio("exp/libmvec_baseline", "exp/softmax_rows_f32");
   ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
   ratio("dconv/backward_f32_warm", "dconv/backward_f32_cold");
   ratio("activation/gradient_f32", "activation/gradient_bf16");
