@@ -49,10 +49,12 @@ void causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& 
     const T* pdy = grad_y.data<T>();
     T* pdx = grad_x.data<T>();
     // One pass: each row's input gradient, and its terms of the taps' gradients (kTaps sums of
-    // [channels]) while the rows are in cache.
+    // [channels]) while the rows are in cache. A chunk's terms are summed in S, then added to its
+    // double sums once: a widening and a double add per term took as long as the rest of the pass.
     std::vector<double> totals(static_cast<std::size_t>(kTaps * channels));
     column_sums_by_row_chunks(batch * time, kTaps * channels, totals.data(),
                               [&](std::int64_t begin, std::int64_t end, double* sums) {
+                                std::vector<S> chunk_sums(static_cast<std::size_t>(kTaps * channels), S(0));
                                 for (std::int64_t n = begin; n < end; ++n) {
                                   const std::int64_t t = n % time;
                                   const T* dy = pdy + n * channels;
@@ -69,12 +71,14 @@ void causal_dconv_backward(const Tensor& grad_y, const Tensor& x, const Tensor& 
                                   const std::int64_t taps = std::min<std::int64_t>(kTaps, t + 1);
                                   for (std::int64_t tap = 0; tap < taps; ++tap) {
                                     const T* xs = px + (n - tap) * channels;
-                                    double* tap_sums = sums + tap * channels;
+                                    S* tap_sums = chunk_sums.data() + tap * channels;
 #pragma omp simd
                                     for (std::int64_t c = 0; c < channels; ++c)
-                                      tap_sums[c] += static_cast<double>(S(dy[c]) * S(xs[c]));
+                                      tap_sums[c] += S(dy[c]) * S(xs[c]);
                                   }
                                 }
+                                for (std::size_t i = 0; i < chunk_sums.size(); ++i)
+                                  sums[i] += static_cast<double>(chunk_sums[i]);
                               });
     T* pdw = grad_weight.data<T>();
     for (std::int64_t i = 0; i < kTaps * channels; ++i)
