@@ -1,9 +1,9 @@
 #pragma once
 // Vectorised exp for the CPU kernels' softmax, cross-entropy and gate passes: a range reduction and a
 // polynomial inlined into the loops, 16 lanes where the CPU has AVX-512, 8 with AVX2, picked once at run
-// time; within 8.4e-8 relative of exp (under 1 ulp) wherever exp is a normal float. glibc's libmvec expf,
+// time; at most 8.4e-8 relative from exp over every eighth float whose exp is normal. glibc's libmvec expf,
 // which these passes called before (0.28 ns an element with AVX-512, itself faster than Eigen's exp),
-// costs a call per vector; over attention's rows of 128 the inlined form is 1.6x faster (an AMD Zen 5,
+// costs a call per vector; over attention's rows of 128 the inlined form is 1.6-1.8x faster (an AMD Zen 5,
 // primer-bench-ops exp/). The f64 overloads (the gradient checks' type) use Eigen's exp.
 #include <cstdint>
 
