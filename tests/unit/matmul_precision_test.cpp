@@ -87,7 +87,7 @@ TEST(MatmulPrecision, Bf16HiddenActivationBetweenProductsTracksF32) {
 }
 
 // Causal attention under bf16 products against f32: a head size that is not a whole number of pairs, a
-// block tail of odd length (130 = 64 + 64 + 2 rows), fewer queries than keys (an odd number of them), with
+// block tail of odd length (301 = 192 + 109 rows), fewer queries than keys (an odd number of them), with
 // and without a relative bias. Outputs and gradients stay f32.
 TEST(MatmulPrecision, Bf16AttentionTracksF32) {
   struct Case {
@@ -96,7 +96,7 @@ TEST(MatmulPrecision, Bf16AttentionTracksF32) {
     bool bias;
   };
   for (const Case& c : {Case{"head_dim 64, 256 positions", 2, 256, 256, 2, 64, false},
-                        Case{"head_dim 33, 130 positions, bias", 2, 130, 130, 3, 33, true},
+                        Case{"head_dim 33, 301 positions, bias", 2, 301, 301, 3, 33, true},
                         Case{"head_dim 16, 50 queries over 131 keys, bias", 1, 50, 131, 2, 16, true}}) {
     SCOPED_TRACE(c.name);
     Generator generator(10);

@@ -28,6 +28,8 @@ using RowArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstRowArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
+constexpr std::int64_t kScoresPerBlock = 64 * 1024, kMaxQueryBlock = 256;
+
 // Queries are the last q_time of the k_time positions the keys cover: query i sits at position
 // (k_time - q_time) + i and sees keys 0 ..= that position. Training has q_time == k_time; decoding with a
 // cache has fewer queries than keys.
@@ -37,6 +39,18 @@ struct Dims {
   std::int64_t query_offset() const { return k_time - q_time; }
   // Rows of one head in a [B, T, H, D] tensor are this far apart.
   std::int64_t row_stride() const { return heads * head_dim; }
+  // Query rows a block: a multiple of 64 whose [rows, Tk] scores take at most 64K floats (256 KB in f32,
+  // so that backward's two such matrices stay in a core's L2 beside the head's operands), 64 at least and
+  // kMaxQueryBlock at most: the whole sequence up to T = 256, 128 rows at T = 512, 64 from T = 1024 on.
+  // Taller blocks mean fewer passes of the transposed products over a head's key and value gradients,
+  // each with a longer inner dimension: at T = 256, one block instead of four of 64 rows ran the f32
+  // backward 1.00-1.27x as fast in three alternated runs of primer-bench-ops attention/ (best of 10
+  // repetitions each, AMD Zen 5); forward and bf16 within the noise.
+  std::int64_t query_block() const {
+    return std::min(std::clamp<std::int64_t>(kScoresPerBlock / std::max<std::int64_t>(k_time, 1) / 64 * 64,
+                                             64, kMaxQueryBlock),
+                    q_time);
+  }
 };
 
 Dims dims_of(const Tensor& q, const Tensor& k) {
@@ -112,9 +126,6 @@ class BiasByDistance {
   std::vector<T> values_, gradients_;
 };
 
-// A block's scores are [kQueryBlock, Tk]: 64 KB at T = 256 in f32, 256 KB at T = 1024.
-constexpr std::int64_t kQueryBlock = 64;
-
 // Query rows [begin, begin + rows) and the keys [0, keys) they see between them; `diagonal` is the last
 // key its first row sees, which is where the causal structure of its products starts.
 struct QueryBlock {
@@ -123,8 +134,8 @@ struct QueryBlock {
 
 template <class Body>
 void for_each_query_block(const Dims& d, Body&& body) {
-  for (std::int64_t begin = 0; begin < d.q_time; begin += kQueryBlock) {
-    const std::int64_t end = std::min(d.q_time, begin + kQueryBlock);
+  for (std::int64_t begin = 0; begin < d.q_time; begin += d.query_block()) {
+    const std::int64_t end = std::min(d.q_time, begin + d.query_block());
     body(
         QueryBlock{begin, end - begin, std::min(d.k_time, d.query_offset() + end), d.query_offset() + begin});
   }
@@ -169,8 +180,7 @@ template <class T>
 class Workspace {
  public:
   Workspace(const Dims& d, int matrices)
-      : size_(std::min(kQueryBlock, d.q_time) * d.k_time),
-        storage_(static_cast<std::size_t>(matrices * size_)) {}
+      : size_(d.query_block() * d.k_time), storage_(static_cast<std::size_t>(matrices * size_)) {}
   T* matrix(int i) { return storage_.data() + i * size_; }
 
  private:
@@ -297,7 +307,7 @@ class PairedBf16Products {
       : d_(d),
         even_dim_(d.head_dim + d.head_dim % 2),
         even_keys_(d.k_time + d.k_time % 2),
-        block_rows_(std::min(kQueryBlock, d.q_time)),
+        block_rows_(d.query_block()),
         head_rows_(d.k_time * even_dim_),
         keys_by_dim_(head_rows_.size()),
         values_by_dim_(pass == Pass::backward ? head_rows_.size() : 0),
@@ -438,7 +448,7 @@ void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, co
       d, Pass::forward, 1, [&](const HeadPair& pair, Products& products, Workspace<T>& workspace) {
         T* scores = workspace.matrix(0);
         T* row_lse = lse.data<T>() + pair.index * d.q_time;
-        T totals[kQueryBlock];
+        T totals[kMaxQueryBlock];
         products.start_pair(k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset);
         for_each_query_block(d, [&](const QueryBlock& block) {
           products.start_block(block, q.data<T>() + pair.q_offset + block.begin * stride, nullptr);

@@ -9,10 +9,11 @@ using Indices = std::map<std::string, Tensor>;
 
 constexpr std::int64_t kHeads = 3, kBuckets = 5;
 
-std::vector<OpInput> qkv(std::int64_t q_time, std::int64_t k_time, std::int64_t head_dim) {
-  return {{"q", {2, q_time, kHeads, head_dim}},
-          {"k", {2, k_time, kHeads, head_dim}},
-          {"v", {2, k_time, kHeads, head_dim}}};
+std::vector<OpInput> qkv(std::int64_t q_time, std::int64_t k_time, std::int64_t head_dim,
+                         std::int64_t batch = 2) {
+  return {{"q", {batch, q_time, kHeads, head_dim}},
+          {"k", {batch, k_time, kHeads, head_dim}},
+          {"v", {batch, k_time, kHeads, head_dim}}};
 }
 
 std::vector<OpInput> with_table(std::vector<OpInput> inputs) {
@@ -47,11 +48,13 @@ const OpCaseRegistration registered{[] {
        distance_buckets(7),
        {{"scale", 1.0}},
        [](const Inputs& v, const Indices& indices) { return biased(v, indices, 1.0); }},
-      // More rows than the CPU's query block of 64: the bias gradient gathers across blocks.
-      {"attention with bias, 70 positions",
+      // More rows than the CPU's query block (192 rows at 260 keys): a second block starts past the
+      // diagonal, its transposed products add to the key gradients the first wrote, and the bias gradient
+      // gathers across blocks. One sequence and heads of 2 keep the gradient check to a few seconds.
+      {"attention with bias, 260 positions",
        "attention_bias",
-       with_table(qkv(70, 70, 4)),
-       distance_buckets(70),
+       with_table(qkv(260, 260, 2, 1)),
+       distance_buckets(260),
        {{"scale", 0.5}},
        [](const Inputs& v, const Indices& indices) { return biased(v, indices, 0.5); }},
       // Decoding against a cache: the queries are the last positions; a head of 40 spans two warps' lanes.
