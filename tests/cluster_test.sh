@@ -191,6 +191,10 @@ PYTHON
       [ -z "$(processes_on_host 1 slurmstepd)" ] && [ "$(on_host 1 sinfo -h -n h1 -o %t)" = idle ] && break
       sleep 0.1
     done
+    # slurmd refuses a credential made in the second its job's last one was revoked, whole seconds
+    # compared ("Job credential revoked": a CI run restarted within that second and the job failed).
+    idle_at=$(date +%s)
+    while [ "$(date +%s)" -le "$idle_at" ]; do sleep 0.05; done
     on_host 1 scontrol update JobId="$job" StartTime=now TimeLimit=30
     wait_for "$job" "COMPLETED 1" 180
     grep -q "restart 1" "$work/job.out" || { echo "the second run is not restart 1"; cat "$work/job.out"; exit 1; }
