@@ -23,6 +23,7 @@
 #include "primer/core/logging.h"
 #include "primer/core/subprocess.h"
 #include "primer/ops/matmul_peak.h"
+#include "primer/train/stop_signals.h"
 #include "primer_build_identity.h"
 
 namespace {
@@ -67,6 +68,8 @@ primer::bench::HeldOutResult evaluate_with_primer_eval(const std::string& run_di
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the blocked signals (train/stop_signals.h).
+  primer::train::take_stop_signals_on_their_own_thread();
   CLI::App app{"primer-bench: benchmark suites over the trainer"};
   app.require_subcommand(1);
   CLI::App* curves = app.add_subcommand("curves", "compute-versus-loss curves of a suite (docs/curves.md)");

@@ -11,10 +11,13 @@
 
 #include "primer/core/logging.h"
 #include "primer/distributed/communicator.h"
+#include "primer/train/stop_signals.h"
 #include "primer/train/trainer.h"
 #include "primer/train/training_plan.h"
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the blocked signals (train/stop_signals.h).
+  primer::train::take_stop_signals_on_their_own_thread();
   CLI::App app{"primer-train: train a Primer or baseline language model"};
   std::string config_path;
   std::vector<std::string> overrides;

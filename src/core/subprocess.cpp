@@ -1,6 +1,7 @@
 #include "primer/core/subprocess.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,9 +46,20 @@ ProgramResult run_program(const std::vector<std::string>& argv, bool capture_out
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
                                    stderr_path.empty() ? "/dev/null" : stderr_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // The program starts with no signal blocked and the default actions, whatever the caller blocked or
+  // handled (primer-train blocks SIGINT and SIGTERM in every thread: train/stop_signals.h).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t child = -1;
-  const int spawned = posix_spawnp(&child, arguments[0], &actions, nullptr, arguments.data(), environ);
+  const int spawned = posix_spawnp(&child, arguments[0], &actions, &attributes, arguments.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   if (spawned != 0) return result;
   if (capture_output) {
     ::close(output.ends[1]);

@@ -3,10 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -22,37 +20,13 @@
 #include "primer/ops/matmul_peak.h"
 #include "primer/ops/matmul_precision.h"
 #include "primer/train/evaluation.h"
+#include "primer/train/stop_signals.h"
 
 namespace primer::train {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::atomic<int> stop_signal{0};
-extern "C" void request_stop(int signal) {
-  stop_signal.store(signal);
-}
-
-// Installs the stop handlers for the lifetime of a run and puts the previous ones back afterwards.
-class SignalScope {
- public:
-  SignalScope()
-      : previous_interrupt_(std::signal(SIGINT, request_stop)),
-        previous_terminate_(std::signal(SIGTERM, request_stop)) {
-    stop_signal.store(0);
-  }
-  ~SignalScope() {
-    std::signal(SIGINT, previous_interrupt_);
-    std::signal(SIGTERM, previous_terminate_);
-  }
-  SignalScope(const SignalScope&) = delete;
-  SignalScope& operator=(const SignalScope&) = delete;
-
- private:
-  void (*previous_interrupt_)(int);
-  void (*previous_terminate_)(int);
-};
 
 // metrics.jsonl: one JSON object per line. On resume the lines past the checkpoint's step are dropped,
 // so the file reads as if the run had never stopped.
@@ -294,7 +268,7 @@ TrainResult Trainer::run(bool resume) {
   const auto record_metrics = [&metrics_log](const json& record) {
     if (metrics_log) metrics_log->write(record);
   };
-  const SignalScope signals;
+  const StopRequests stop_requests;
   const double flops_per_token = training_flops_per_token(config_.model, config_.seq_len);
   const MatmulPeak peak = config_.peak_tflops > 0 ? MatmulPeak{config_.peak_tflops, "logging.peak_tflops"}
                                                   : matmul_peak(config_.device, config_.matmul_dtype());
@@ -370,7 +344,7 @@ TrainResult Trainer::run(bool resume) {
            {"training_seconds", training_seconds}});
     }
     // Ranks stop together: a signal that reached any of them stops all after this step.
-    const int signal = static_cast<int>(communicator_.max(static_cast<double>(stop_signal.load())));
+    const int signal = static_cast<int>(communicator_.max(static_cast<double>(stop_requests.signal())));
     if (step % config_.checkpoint_every == 0 || step == config_.steps || signal != 0) {
       const data::LoaderPosition position = loader_->position();
       const data::LoaderPosition all_ranks{

@@ -1,6 +1,9 @@
-// run_program: arguments reach the program as they are (no shell), output and status come back, and a
-// program that cannot start says so; gnuplot_string quotes anything for a gnuplot script.
+// run_program: arguments reach the program as they are (no shell), output and status come back, a
+// program that cannot start says so, and a program starts with no signal blocked; gnuplot_string quotes
+// anything for a gnuplot script.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <fstream>
 #include <sstream>
@@ -31,6 +34,18 @@ TEST(RunProgram, SendsStandardErrorToTheNamedFile) {
 TEST(RunProgram, AProgramThatIsNotThereFailsToStart) {
   EXPECT_EQ(run_program({"primer-no-such-program"}, true).status, -1);
   EXPECT_EQ(run_program({}, false).status, -1);
+}
+
+// primer-train blocks SIGINT and SIGTERM in its threads (train/stop_signals.h); gnuplot and the other
+// programs it runs must not inherit that, or Ctrl-C would leave them running.
+TEST(RunProgram, TheProgramStartsWithNoSignalBlocked) {
+  sigset_t terminate, previous;
+  sigemptyset(&terminate);
+  sigaddset(&terminate, SIGTERM);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &terminate, &previous), 0);
+  const ProgramResult blocked = run_program({"grep", "^SigBlk:", "/proc/self/status"}, true);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  EXPECT_EQ(blocked.output, "SigBlk:\t0000000000000000\n");
 }
 
 TEST(GnuplotString, DoublesSingleQuotes) {
