@@ -257,7 +257,7 @@ void attention_forward(benchmark::State& state, bool with_bias, DType precision)
   primer::Generator generator(3);
   const AttentionOperands a(generator, with_bias);
   for (auto _ : state) {
-    primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse);
+    primer::cpu::attention_forward(a.q, a.k, a.v, {}, a.bias, a.scale, precision, a.out, a.lse);
     benchmark::DoNotOptimize(a.out.data_ptr());
   }
   set_rate(state, 2.0 * kCausalProductFlops, 4.0 * static_cast<double>(a.q.numel() * 4));
@@ -266,16 +266,92 @@ void attention_forward(benchmark::State& state, bool with_bias, DType precision)
 void attention_backward(benchmark::State& state, bool with_bias, DType precision) {
   primer::Generator generator(3);
   const AttentionOperands a(generator, with_bias);
-  primer::cpu::attention_forward(a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse);
+  primer::cpu::attention_forward(a.q, a.k, a.v, {}, a.bias, a.scale, precision, a.out, a.lse);
   const Tensor grad_out = primer::randn(a.q.shape(), DType::f32, generator);
   const Tensor grad_q = Tensor::empty_like(a.q), grad_k = Tensor::empty_like(a.q),
                grad_v = Tensor::empty_like(a.q);
   for (auto _ : state) {
-    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, a.bias, a.scale, precision, a.out, a.lse, grad_q,
-                                    grad_k, grad_v, a.grad_table);
+    primer::cpu::attention_backward(grad_out, a.q, a.k, a.v, {}, a.bias, a.scale, precision, a.out, a.lse,
+                                    grad_q, grad_k, grad_v, {}, a.grad_table);
     benchmark::DoNotOptimize(grad_k.data_ptr());
   }
   set_rate(state, 5.0 * kCausalProductFlops, 8.0 * static_cast<double>(a.q.numel() * 4));
+}
+
+// Primer-EZ's attention, the convolutions of q, k and v inside its kernels, against its baseline: the three
+// convolutions as their own op (causal_dconv's kernels, into [B, T, H * D] tensors), then attention.
+// Forward and backward each, warm, at the shape above with a T5 bias, f32.
+struct ConvolvedAttention {
+  explicit ConvolvedAttention(primer::Generator& generator)
+      : a(generator, true),
+        taps{primer::randn({3, kHeads * kHeadDim}, DType::f32, generator),
+             primer::randn({3, kHeads * kHeadDim}, DType::f32, generator),
+             primer::randn({3, kHeads * kHeadDim}, DType::f32, generator)},
+        grad_taps{Tensor::empty_like(taps.q), Tensor::empty_like(taps.k), Tensor::empty_like(taps.v)},
+        grad_out(primer::randn(a.q.shape(), DType::f32, generator)) {
+    for (int i = 0; i < 3; ++i) {
+      convolved.push_back(Tensor::empty_like(a.q));
+      grads.push_back(Tensor::empty_like(a.q));
+      convolved_grads.push_back(Tensor::empty_like(a.q));
+    }
+  }
+  static Tensor channels(const Tensor& t) { return t.reshape({kBatch, kTime, kHeads * kHeadDim}); }
+  void convolve() const {
+    const Tensor* inputs[] = {&a.q, &a.k, &a.v};
+    const Tensor* weights[] = {&taps.q, &taps.k, &taps.v};
+    for (int i = 0; i < 3; ++i)
+      primer::cpu::causal_dconv_forward(channels(*inputs[i]), *weights[i], channels(convolved[i]));
+  }
+  AttentionOperands a;
+  primer::ops::AttentionConvolutions taps, grad_taps;
+  Tensor grad_out;
+  std::vector<Tensor> convolved, grads, convolved_grads;
+};
+
+void dconv_attention_forward(benchmark::State& state, bool fused) {
+  primer::Generator generator(5);
+  const ConvolvedAttention c(generator);
+  for (auto _ : state) {
+    if (fused) {
+      primer::cpu::attention_forward(c.a.q, c.a.k, c.a.v, c.taps, c.a.bias, c.a.scale, DType::f32, c.a.out,
+                                     c.a.lse);
+    } else {
+      c.convolve();
+      primer::cpu::attention_forward(c.convolved[0], c.convolved[1], c.convolved[2], {}, c.a.bias, c.a.scale,
+                                     DType::f32, c.a.out, c.a.lse);
+    }
+    benchmark::DoNotOptimize(c.a.out.data_ptr());
+  }
+  set_rate(state, 2.0 * kCausalProductFlops, 0);
+}
+
+void dconv_attention_backward(benchmark::State& state, bool fused) {
+  primer::Generator generator(5);
+  const ConvolvedAttention c(generator);
+  primer::cpu::attention_forward(c.a.q, c.a.k, c.a.v, c.taps, c.a.bias, c.a.scale, DType::f32, c.a.out,
+                                 c.a.lse);
+  const Tensor* inputs[] = {&c.a.q, &c.a.k, &c.a.v};
+  const Tensor* weights[] = {&c.taps.q, &c.taps.k, &c.taps.v};
+  const Tensor* weight_grads[] = {&c.grad_taps.q, &c.grad_taps.k, &c.grad_taps.v};
+  for (auto _ : state) {
+    if (fused) {
+      primer::cpu::attention_backward(c.grad_out, c.a.q, c.a.k, c.a.v, c.taps, c.a.bias, c.a.scale,
+                                      DType::f32, c.a.out, c.a.lse, c.grads[0], c.grads[1], c.grads[2],
+                                      c.grad_taps, c.a.grad_table);
+    } else {
+      c.convolve();
+      primer::cpu::attention_backward(c.grad_out, c.convolved[0], c.convolved[1], c.convolved[2], {},
+                                      c.a.bias, c.a.scale, DType::f32, c.a.out, c.a.lse, c.convolved_grads[0],
+                                      c.convolved_grads[1], c.convolved_grads[2], {}, c.a.grad_table);
+      for (int i = 0; i < 3; ++i) {
+        primer::cpu::causal_dconv_backward(ConvolvedAttention::channels(c.convolved_grads[i]),
+                                           ConvolvedAttention::channels(*inputs[i]), *weights[i],
+                                           ConvolvedAttention::channels(c.grads[i]), *weight_grads[i]);
+      }
+    }
+    benchmark::DoNotOptimize(c.grads[0].data_ptr());
+  }
+  set_rate(state, 5.0 * kCausalProductFlops, 0);
 }
 
 // The convolution's backward at the tiny model's [batch 8, seq 256, 256] projections: x and dy read, dx
@@ -374,6 +450,18 @@ int main(int argc, char** argv) {
     }
   }
 
+  for (const bool fused : {true, false}) {
+    const std::string suffix = fused ? "f32" : "f32_separate_baseline";
+    benchmark::RegisterBenchmark(("attention/dconv_forward_" + suffix).c_str(), dconv_attention_forward,
+                                 fused)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("attention/dconv_backward_" + suffix).c_str(), dconv_attention_backward,
+                                 fused)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+
   const ExpShifted primer_exp = [](const float* x, float* out, std::int64_t n, float shift, float scale) {
     return primer::cpu::exp_shifted(x, out, n, shift, scale);
   };
@@ -425,6 +513,8 @@ int main(int argc, char** argv) {
             std::string("attention/") + pass + "_bf16" + bias);
     }
   }
+  ratio("attention/dconv_forward_f32_separate_baseline", "attention/dconv_forward_f32");
+  ratio("attention/dconv_backward_f32_separate_baseline", "attention/dconv_backward_f32");
   ratio("exp/libmvec_baseline", "exp/softmax_rows_f32");
   ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
   ratio("dconv/backward_f32_warm", "dconv/backward_f32_cold");

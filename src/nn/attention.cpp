@@ -82,10 +82,19 @@ Variable Attention::rotate(const Variable& x, std::int64_t position_offset) cons
 }
 
 Variable Attention::operator()(const Variable& x, const ops::RelativeBias& position_bias) const {
+  return (*o_proj_)(ops::reshape(attend(x, position_bias), {x.size(0), x.size(1), heads_ * head_dim_}));
+}
+
+Variable Attention::attend(const Variable& x, const ops::RelativeBias& position_bias) const {
+  // Primer-EZ's convolutions run inside attention's kernels, which convolve a head at a time in cache,
+  // unless rotary must turn q and k between the two.
+  if (q_dconv_ && !rotary_base_) {
+    return ops::dconv_causal_attention(
+        split_heads((*q_proj_)(x)), split_heads((*k_proj_)(x)), split_heads((*v_proj_)(x)),
+        {q_dconv_->weight(), k_dconv_->weight(), v_dconv_->weight()}, position_bias, scale_);
+  }
   const Projections p = project(x, nullptr);
-  const Variable attended =
-      ops::causal_attention(rotate(p.q, 0), rotate(p.k, 0), split_heads(p.v), position_bias, scale_);
-  return (*o_proj_)(ops::reshape(attended, {x.size(0), x.size(1), heads_ * head_dim_}));
+  return ops::causal_attention(rotate(p.q, 0), rotate(p.k, 0), split_heads(p.v), position_bias, scale_);
 }
 
 AttentionCache Attention::new_cache(std::int64_t capacity, Device device) const {

@@ -68,6 +68,20 @@ def attention_relative_bias(q, k, v, table, distance_buckets, scale):
     return attention(q, k, v, scale, bias)
 
 
+def convolved_heads(x, taps):
+    batch, time, heads, dim = x.shape
+    return causal_dconv(x.reshape(batch, time, heads * dim), taps).reshape(x.shape)
+
+
+def dconv_attention(q, k, v, q_taps, k_taps, v_taps, scale):
+    return attention(convolved_heads(q, q_taps), convolved_heads(k, k_taps), convolved_heads(v, v_taps), scale)
+
+
+def dconv_attention_bias(q, k, v, q_taps, k_taps, v_taps, table, distance_buckets, scale):
+    return attention_relative_bias(convolved_heads(q, q_taps), convolved_heads(k, k_taps),
+                                   convolved_heads(v, v_taps), table, distance_buckets, scale)
+
+
 def cross_entropy(logits, targets, z_loss):
     counted = targets >= 0
     lse = logits.logsumexp(-1)
@@ -127,6 +141,8 @@ FUNCTIONS = {
     "rotary": rotary,
     "attention": lambda q, k, v, scale: attention(q, k, v, scale),
     "attention_bias": attention_relative_bias,
+    "dconv_attention": dconv_attention,
+    "dconv_attention_bias": dconv_attention_bias,
     "cross_entropy": cross_entropy,
     "linear_cross_entropy": linear_cross_entropy,
 }

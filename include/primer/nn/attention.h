@@ -56,6 +56,8 @@ class Attention : public Module {
   Projections project(const Variable& x, const std::vector<AttentionCache*>* caches) const;
   Variable convolve(const CausalDConv& dconv, std::size_t index, const Variable& x,
                     const std::vector<AttentionCache*>* caches) const;
+  // The training forward's attention over x's projections: [B, T, H, D].
+  Variable attend(const Variable& x, const ops::RelativeBias& position_bias) const;
   Variable split_heads(const Variable& x) const;  // [B, T, width] -> [B, T, H, D]
   // split_heads, then rotary for positions position_offset, position_offset + 1, ... when configured.
   Variable rotate(const Variable& x, std::int64_t position_offset) const;

@@ -59,6 +59,7 @@ class CausalDConv : public Module {
   // Continues B sequences by x: [B, T, C] (no gradients). histories[b]: [1, 2, C], sequence b's inputs at
   // its last two positions (zeros before its start), updated to the new last two.
   Variable extend(const Variable& x, const std::vector<Tensor*>& histories) const;
+  const Variable& weight() const { return weight_; }  // taps [3, C], tap 0 on the current position
 
  private:
   Variable weight_;

@@ -21,4 +21,17 @@ struct RelativeBias {
 Variable causal_attention(const Variable& q, const Variable& k, const Variable& v, const RelativeBias& bias,
                           double scale);
 
+// Multi-DConv-Head Attention's three causal width-3 depthwise convolutions, taps [3, H * D] each with tap 0
+// on the current position (as causal_dconv's weight).
+struct DConvTaps {
+  Variable q, k, v;
+};
+
+// causal_attention(causal_dconv(q, taps.q), causal_dconv(k, taps.k), causal_dconv(v, taps.v), ...) with the
+// head dimensions split, in one op: the convolved rows exist only inside the kernels (the CPU's convolves a
+// head at a time into its cache and takes the convolutions' gradients there), so no convolved tensor is
+// written, read back or kept for backward. Training's shape: q, k, v [B, T, H, D] over the same positions.
+Variable dconv_causal_attention(const Variable& q, const Variable& k, const Variable& v,
+                                const DConvTaps& taps, const RelativeBias& bias, double scale);
+
 }  // namespace primer::ops

@@ -10,15 +10,18 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <type_traits>
 #include <vector>
 
+#include "backend/cpu/aligned_scratch.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/kernel_support.h"
 #include "backend/cpu/small_product.h"
 #include "backend/cpu/vector_math.h"
 #include "ops/attention/attention_kernels.h"
+#include "ops/causal_dconv/causal_dconv_rows.h"
 
 namespace primer::cpu {
 namespace {
@@ -35,10 +38,14 @@ constexpr std::int64_t kScoresPerBlock = 64 * 1024, kMaxQueryBlock = 256;
 // cache has fewer queries than keys.
 struct Dims {
   std::int64_t batch, q_time, k_time, heads, head_dim;
+  // q, k and v go through their convolutions first, a head at a time, into a thread's copies (HeadInputs).
+  bool convolved = false;
   std::int64_t pairs() const { return batch * heads; }
   std::int64_t query_offset() const { return k_time - q_time; }
   // Rows of one head in a [B, T, H, D] tensor are this far apart.
   std::int64_t row_stride() const { return heads * head_dim; }
+  // Rows of the queries, keys and values the products read: the tensors' rows, or a convolved copy's.
+  std::int64_t input_stride() const { return convolved ? head_dim : row_stride(); }
   // Query rows a block: a multiple of 64 whose [rows, Tk] scores take at most 64K floats (256 KB in f32,
   // so that backward's two such matrices stay in a core's L2 beside the head's operands), 64 at least and
   // kMaxQueryBlock at most: the whole sequence up to T = 256, 128 rows at T = 512, 64 from T = 1024 on.
@@ -53,8 +60,8 @@ struct Dims {
   }
 };
 
-Dims dims_of(const Tensor& q, const Tensor& k) {
-  return {q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
+Dims dims_of(const Tensor& q, const Tensor& k, const ops::AttentionConvolutions& convolutions) {
+  return {q.size(0), q.size(1), k.size(1), q.size(2), q.size(3), convolutions.defined()};
 }
 
 // One (batch, head) pair: its index b * H + h, its head, and where its rows start in [B, Tq, H, D] and
@@ -185,7 +192,7 @@ class Workspace {
 
  private:
   std::int64_t size_;
-  std::vector<T> storage_;
+  AlignedScratch<T> storage_;
 };
 
 enum class Pass { forward, backward };
@@ -214,9 +221,9 @@ class DirectProducts {
   void start_pair(const T* keys, const T* values) {
     keys_ = keys;
     values_ = values;
-    transpose(keys, d_.k_time, d_.head_dim, d_.row_stride(), keys_t_.data(), d_.k_time);
+    transpose(keys, d_.k_time, d_.head_dim, d_.input_stride(), keys_t_.data(), d_.k_time);
     if (!values_t_.empty())
-      transpose(values, d_.k_time, d_.head_dim, d_.row_stride(), values_t_.data(), d_.k_time);
+      transpose(values, d_.k_time, d_.head_dim, d_.input_stride(), values_t_.data(), d_.k_time);
   }
   // queries, output_gradients: the block's first rows in [B, Tq, H, D] (no gradients forward).
   void start_block(const QueryBlock&, const T* queries, const T* output_gradients) {
@@ -225,9 +232,11 @@ class DirectProducts {
   }
 
   // c = Q K^T, or dO V^T: the block's scores against the keys its rows see.
-  void query_scores(const QueryBlock& block, T* c) const { scores(block, queries_, keys_t_.data(), c); }
+  void query_scores(const QueryBlock& block, T* c) const {
+    scores(block, queries_, d_.input_stride(), keys_t_.data(), c);
+  }
   void output_gradient_scores(const QueryBlock& block, T* c) const {
-    scores(block, output_gradients_, values_t_.data(), c);
+    scores(block, output_gradients_, d_.row_stride(), values_t_.data(), c);
   }
   // out = P V, or dS K: a [rows, keys] matrix of the block times the head's rows.
   void times_values(const QueryBlock& block, const T* matrix, T* out) const {
@@ -238,19 +247,20 @@ class DirectProducts {
   }
   // dV += P^T dO, dK += dS^T Q, into the head's rows of the keys the block sees.
   void add_transposed_times_output_gradients(const QueryBlock& block, const T* matrix, T* grad_values) const {
-    add_transposed_times_rows(block, matrix, output_gradients_, grad_values);
+    add_transposed_times_rows(block, matrix, output_gradients_, d_.row_stride(), grad_values);
   }
   void add_transposed_times_queries(const QueryBlock& block, const T* matrix, T* grad_keys) const {
-    add_transposed_times_rows(block, matrix, queries_, grad_keys);
+    add_transposed_times_rows(block, matrix, queries_, d_.input_stride(), grad_keys);
   }
 
  private:
-  void scores(const QueryBlock& block, const T* rows, const T* transposed_head, T* c) const {
+  void scores(const QueryBlock& block, const T* rows, std::int64_t rows_stride, const T* transposed_head,
+              T* c) const {
     multiply(SmallProduct<T>{.m = block.rows,
                              .n = block.keys,
                              .k = d_.head_dim,
                              .a = rows,
-                             .a_row_stride = d_.row_stride(),
+                             .a_row_stride = rows_stride,
                              .a_column_stride = 1,
                              .b = transposed_head,
                              .b_row_stride = d_.k_time,
@@ -268,14 +278,15 @@ class DirectProducts {
                              .a_row_stride = d_.k_time,
                              .a_column_stride = 1,
                              .b = head,
-                             .b_row_stride = d_.row_stride(),
+                             .b_row_stride = d_.input_stride(),
                              .c = c,
                              .c_row_stride = d_.row_stride(),
                              .causal = Causal::upper_inner,
                              .diagonal = block.diagonal});
   }
 
-  void add_transposed_times_rows(const QueryBlock& block, const T* matrix, const T* rows, T* head) const {
+  void add_transposed_times_rows(const QueryBlock& block, const T* matrix, const T* rows,
+                                 std::int64_t rows_stride, T* head) const {
     for_each_key_range(block, [&](std::int64_t first, std::int64_t end, bool accumulate) {
       multiply(SmallProduct<T>{.m = end - first,
                                .n = d_.head_dim,
@@ -284,7 +295,7 @@ class DirectProducts {
                                .a_row_stride = 1,
                                .a_column_stride = d_.k_time,
                                .b = rows,
-                               .b_row_stride = d_.row_stride(),
+                               .b_row_stride = rows_stride,
                                .c = head + first * d_.row_stride(),
                                .c_row_stride = d_.row_stride(),
                                .accumulate = accumulate,
@@ -294,7 +305,7 @@ class DirectProducts {
   }
 
   Dims d_;
-  std::vector<T> keys_t_, values_t_;
+  AlignedScratch<T> keys_t_, values_t_;
   const T *keys_ = nullptr, *values_ = nullptr, *queries_ = nullptr, *output_gradients_ = nullptr;
 };
 
@@ -327,12 +338,12 @@ class PairedBf16Products {
     if (!values_across_.empty()) across_keys(values, values_across_.data());
   }
   void start_block(const QueryBlock& block, const float* queries, const float* output_gradients) {
-    pack_pairs_along_rows(queries, block.rows, d_.head_dim, d_.row_stride(), queries_along_.data(),
+    pack_pairs_along_rows(queries, block.rows, d_.head_dim, d_.input_stride(), queries_along_.data(),
                           even_dim_);
     if (output_gradients == nullptr) return;
     pack_pairs_along_rows(output_gradients, block.rows, d_.head_dim, d_.row_stride(),
                           output_gradients_along_.data(), even_dim_);
-    pack_pairs_across_rows(queries, block.rows, d_.head_dim, d_.row_stride(), queries_across_.data(),
+    pack_pairs_across_rows(queries, block.rows, d_.head_dim, d_.input_stride(), queries_across_.data(),
                            2 * d_.head_dim);
     pack_pairs_across_rows(output_gradients, block.rows, d_.head_dim, d_.row_stride(),
                            output_gradients_across_.data(), 2 * d_.head_dim);
@@ -361,16 +372,16 @@ class PairedBf16Products {
  private:
   // A head's rows [Tk, D] as [D / 2, Tk] pairs along D: the right operand of the scores.
   void by_dim(const float* head, bfloat16* out) {
-    pack_pairs_along_rows(head, d_.k_time, d_.head_dim, d_.row_stride(), head_rows_.data(), even_dim_);
+    pack_pairs_along_rows(head, d_.k_time, d_.head_dim, d_.input_stride(), head_rows_.data(), even_dim_);
     transpose_pairs(head_rows_.data(), d_.k_time, even_dim_ / 2, even_dim_, out, 2 * d_.k_time);
   }
   // A head's rows [Tk, D] as [Tk / 2, D] pairs along Tk: the right operand of P V and dS K.
   void across_keys(const float* head, bfloat16* out) const {
-    pack_pairs_across_rows(head, d_.k_time, d_.head_dim, d_.row_stride(), out, 2 * d_.head_dim);
+    pack_pairs_across_rows(head, d_.k_time, d_.head_dim, d_.input_stride(), out, 2 * d_.head_dim);
   }
 
-  void scores(const QueryBlock& block, const std::vector<bfloat16>& rows, const std::vector<bfloat16>& head,
-              float* c) const {
+  void scores(const QueryBlock& block, const AlignedScratch<bfloat16>& rows,
+              const AlignedScratch<bfloat16>& head, float* c) const {
     multiply(PairedBf16Product{.m = block.rows,
                                .n = block.keys,
                                .k = d_.head_dim,
@@ -385,7 +396,8 @@ class PairedBf16Products {
                                .diagonal = block.diagonal});
   }
 
-  void times_head(const QueryBlock& block, const float* matrix, const std::vector<bfloat16>& head, float* c) {
+  void times_head(const QueryBlock& block, const float* matrix, const AlignedScratch<bfloat16>& head,
+                  float* c) {
     pack_pairs_along_rows(matrix, block.rows, block.keys, d_.k_time, matrix_.data(), even_keys_);
     multiply(PairedBf16Product{.m = block.rows,
                                .n = d_.head_dim,
@@ -402,7 +414,7 @@ class PairedBf16Products {
   }
 
   void add_transposed_times_rows(const QueryBlock& block, const float* matrix,
-                                 const std::vector<bfloat16>& rows, float* head) {
+                                 const AlignedScratch<bfloat16>& rows, float* head) {
     pack_pairs_across_rows(matrix, block.rows, block.keys, d_.k_time, matrix_.data(), 2 * d_.k_time);
     for_each_key_range(block, [&](std::int64_t first, std::int64_t end, bool accumulate) {
       multiply(PairedBf16Product{.m = end - first,
@@ -423,35 +435,128 @@ class PairedBf16Products {
 
   Dims d_;
   std::int64_t even_dim_, even_keys_, block_rows_;
-  std::vector<bfloat16> head_rows_, keys_by_dim_, values_by_dim_, keys_across_, values_across_,
+  AlignedScratch<bfloat16> head_rows_, keys_by_dim_, values_by_dim_, keys_across_, values_across_,
       queries_along_, output_gradients_along_, queries_across_, output_gradients_across_, matrix_;
 };
 
-// Calls body(pair, products, workspace) for every (batch, head) pair, spread over the threads, each thread
-// with its own products' scratch and a workspace of `matrices` matrices.
+// Multi-DConv-Head Attention's convolutions inside the kernels (Dims::convolved): a pair's queries, keys
+// and values are convolved into the thread's copies of its head, [T, D] each, which the products then read
+// from cache; no convolved [B, T, H, D] tensor is written, read back or kept for backward. Without them,
+// a pair's rows are read from the tensors.
+template <class T>
+class HeadInputs {
+ public:
+  HeadInputs(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v,
+             const ops::AttentionConvolutions& convolutions)
+      : d_(d),
+        tensors_{q.data<T>(), k.data<T>(), v.data<T>()},
+        copies_(d.convolved ? static_cast<std::size_t>(3 * d.k_time * d.head_dim) : 0) {
+    if (d.convolved) taps_ = {convolutions.q.data<T>(), convolutions.k.data<T>(), convolutions.v.data<T>()};
+  }
+
+  void start_pair(const HeadPair& pair) {
+    const std::array<std::int64_t, 3> offsets{pair.q_offset, pair.k_offset, pair.k_offset};
+    for (std::size_t i = 0; i < 3; ++i) {
+      rows_[i] = tensors_[i] + offsets[i];
+      if (!d_.convolved) continue;
+      T* copy = copies_.data() + static_cast<std::int64_t>(i) * d_.k_time * d_.head_dim;
+      convolve_head(rows_[i], d_.k_time, d_.head_dim, d_.row_stride(), taps_[i] + pair.head * d_.head_dim,
+                    copy);
+      rows_[i] = copy;
+    }
+  }
+  // The pair's first rows, Dims::input_stride() apart.
+  const T* queries() const { return rows_[0]; }
+  const T* keys() const { return rows_[1]; }
+  const T* values() const { return rows_[2]; }
+
+ private:
+  Dims d_;
+  std::array<const T*, 3> tensors_, rows_{}, taps_{};
+  AlignedScratch<T> copies_;
+};
+
+// Backward's side of them: once a pair's blocks are done, its rows of grad_q, grad_k and grad_v hold the
+// gradients of the convolved rows, which become those of the unconvolved rows in place while they are in
+// cache; the taps' gradient terms gather per pair and go to the taps at the end, summed over the batch in
+// order, as BiasByDistance's do: the same sums on any number of threads.
+template <class T>
+class ConvolutionGradients {
+ public:
+  explicit ConvolutionGradients(const Dims& d)
+      : d_(d),
+        sums_(d.convolved ? static_cast<std::size_t>(d.pairs() * 3 * kConvolutionTaps * d.head_dim) : 0) {}
+
+  // grads: the pair's rows of grad_q, grad_k, grad_v; inputs: of q, k, v; taps: the three [3, H * D].
+  void take(const HeadPair& pair, const std::array<T*, 3>& grads, const std::array<const T*, 3>& inputs,
+            const std::array<const T*, 3>& taps) {
+    std::vector<T> chunk_sums(static_cast<std::size_t>(kConvolutionTaps * d_.head_dim));
+    for (std::size_t i = 0; i < 3; ++i) {
+      convolve_head_backward(grads[i], inputs[i], d_.k_time, d_.head_dim, d_.row_stride(),
+                             taps[i] + pair.head * d_.head_dim, chunk_sums.data(), sums(pair.index, i));
+    }
+  }
+
+  void write(const ops::AttentionConvolutions& grad_taps) {
+    const std::array<T*, 3> outputs{grad_taps.q.data<T>(), grad_taps.k.data<T>(), grad_taps.v.data<T>()};
+    const std::int64_t dim = d_.head_dim;
+    for (std::size_t i = 0; i < 3; ++i) {
+      for (std::int64_t h = 0; h < d_.heads; ++h) {
+        for (std::int64_t tap = 0; tap < kConvolutionTaps; ++tap) {
+          for (std::int64_t e = 0; e < dim; ++e) {
+            double total = 0.0;
+            for (std::int64_t b = 0; b < d_.batch; ++b) total += sums(b * d_.heads + h, i)[tap * dim + e];
+            outputs[i][tap * d_.row_stride() + h * dim + e] = static_cast<T>(total);
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  // Pair `pair`'s sums [3, D] for the convolution of q (0), k (1) or v (2).
+  double* sums(std::int64_t pair, std::size_t which) {
+    return sums_.data() + (pair * 3 + static_cast<std::int64_t>(which)) * kConvolutionTaps * d_.head_dim;
+  }
+
+  Dims d_;
+  std::vector<double> sums_;
+};
+
+// Calls body(pair, products, workspace, inputs) for every (batch, head) pair, spread over the threads, each
+// thread with its own products' scratch, a workspace of `matrices` matrices and its HeadInputs, started on
+// the pair.
 template <class T, class Products, class Body>
-void for_each_pair(const Dims& d, Pass pass, int matrices, Body&& body) {
+void for_each_pair(const Dims& d, Pass pass, int matrices, const Tensor& q, const Tensor& k, const Tensor& v,
+                   const ops::AttentionConvolutions& convolutions, Body&& body) {
 #pragma omp parallel
   {
     Products products(d, pass);
     Workspace<T> workspace(d, matrices);
+    HeadInputs<T> inputs(d, q, k, v, convolutions);
 #pragma omp for schedule(static)
-    for (std::int64_t pair = 0; pair < d.pairs(); ++pair) body(head_pair(d, pair), products, workspace);
+    for (std::int64_t index = 0; index < d.pairs(); ++index) {
+      const HeadPair pair = head_pair(d, index);
+      inputs.start_pair(pair);
+      body(pair, products, workspace, inputs);
+    }
   }
 }
 
 template <class T, class Products>
 void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v,
-                             const BiasByDistance<T>& bias, T scale, const Tensor& out, const Tensor& lse) {
+                             const ops::AttentionConvolutions& convolutions, const BiasByDistance<T>& bias,
+                             T scale, const Tensor& out, const Tensor& lse) {
   const std::int64_t stride = d.row_stride();
   for_each_pair<T, Products>(
-      d, Pass::forward, 1, [&](const HeadPair& pair, Products& products, Workspace<T>& workspace) {
+      d, Pass::forward, 1, q, k, v, convolutions,
+      [&](const HeadPair& pair, Products& products, Workspace<T>& workspace, const HeadInputs<T>& inputs) {
         T* scores = workspace.matrix(0);
         T* row_lse = lse.data<T>() + pair.index * d.q_time;
         T totals[kMaxQueryBlock];
-        products.start_pair(k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset);
+        products.start_pair(inputs.keys(), inputs.values());
         for_each_query_block(d, [&](const QueryBlock& block) {
-          products.start_block(block, q.data<T>() + pair.q_offset + block.begin * stride, nullptr);
+          products.start_block(block, inputs.queries() + block.begin * d.input_stride(), nullptr);
           products.query_scores(block, scores);
           for (std::int64_t r = 0; r < block.rows; ++r) {
             const std::int64_t i = block.begin + r, seen = block.diagonal + r + 1;
@@ -469,22 +574,24 @@ void attention_forward_typed(const Dims& d, const Tensor& q, const Tensor& k, co
 
 template <class T, class Products>
 void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tensor& q, const Tensor& k,
-                              const Tensor& v, BiasByDistance<T>& bias, T scale, const Tensor& out,
-                              const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k,
-                              const Tensor& grad_v) {
+                              const Tensor& v, const ops::AttentionConvolutions& convolutions,
+                              BiasByDistance<T>& bias, ConvolutionGradients<T>& convolution_gradients,
+                              T scale, const Tensor& out, const Tensor& lse, const Tensor& grad_q,
+                              const Tensor& grad_k, const Tensor& grad_v) {
   const std::int64_t stride = d.row_stride();
   if (bias.defined()) bias.start_gradients();
   for_each_pair<T, Products>(
-      d, Pass::backward, 2, [&](const HeadPair& pair, Products& products, Workspace<T>& workspace) {
+      d, Pass::backward, 2, q, k, v, convolutions,
+      [&](const HeadPair& pair, Products& products, Workspace<T>& workspace, const HeadInputs<T>& inputs) {
         T* probs = workspace.matrix(0);
         T* grad_scores = workspace.matrix(1);
         const T* row_lse = lse.data<T>() + pair.index * d.q_time;
-        products.start_pair(k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset);
+        products.start_pair(inputs.keys(), inputs.values());
         for_each_query_block(d, [&](const QueryBlock& block) {
           const std::int64_t rows_at = pair.q_offset + block.begin * stride;
           const T* do_rows = grad_out.data<T>() + rows_at;
           const T* o_rows = out.data<T>() + rows_at;
-          products.start_block(block, q.data<T>() + rows_at, do_rows);
+          products.start_block(block, inputs.queries() + block.begin * d.input_stride(), do_rows);
           products.query_scores(block, probs);
           products.output_gradient_scores(block, grad_scores);
           // dS = P * (dO V^T - dO . O): the gradient of the biased scores; scaled by `scale` for Q K^T's
@@ -512,6 +619,13 @@ void attention_backward_typed(const Dims& d, const Tensor& grad_out, const Tenso
           products.add_transposed_times_queries(block, grad_scores, grad_k.data<T>() + pair.k_offset);
           products.times_keys(block, grad_scores, grad_q.data<T>() + rows_at);
         });
+        if (!d.convolved) return;
+        convolution_gradients.take(
+            pair,
+            {grad_q.data<T>() + pair.q_offset, grad_k.data<T>() + pair.k_offset,
+             grad_v.data<T>() + pair.k_offset},
+            {q.data<T>() + pair.q_offset, k.data<T>() + pair.k_offset, v.data<T>() + pair.k_offset},
+            {convolutions.q.data<T>(), convolutions.k.data<T>(), convolutions.v.data<T>()});
       });
 }
 
@@ -537,54 +651,76 @@ Tensor f32_like(const Tensor& t) {
 ops::AttentionBias as_f32(const ops::AttentionBias& bias) {
   return {as_f32(bias.table), bias.distance_buckets};
 }
+ops::AttentionConvolutions as_f32(const ops::AttentionConvolutions& taps) {
+  return {as_f32(taps.q), as_f32(taps.k), as_f32(taps.v)};
+}
+ops::AttentionConvolutions f32_like(const ops::AttentionConvolutions& taps) {
+  return {f32_like(taps.q), f32_like(taps.k), f32_like(taps.v)};
+}
+void copy_defined(const Tensor& to, const Tensor& from) {
+  if (to.defined()) to.copy_from(from);
+}
 
 }  // namespace
 
-void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const ops::AttentionBias& bias,
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                       const ops::AttentionConvolutions& convolutions, const ops::AttentionBias& bias,
                        double scale, DType precision, const Tensor& out, const Tensor& lse) {
-  const Dims d = dims_of(q, k);
+  const Dims d = dims_of(q, k, convolutions);
   if (q.dtype() == DType::bf16) {
     const Tensor out32 = f32_like(out);
-    attention_forward(as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, precision, out32, lse);
+    attention_forward(as_f32(q), as_f32(k), as_f32(v), as_f32(convolutions), as_f32(bias), scale, precision,
+                      out32, lse);
     out.copy_from(out32);
     return;
   }
   dispatch_floating(q.dtype(), "attention", [&](auto tag) {
     using T = compute_type<decltype(tag)>;
-    check_operands({&q, &k, &v, &bias.table, &out, &lse}, q.dtype(), "attention");
+    check_operands({&q, &k, &v, &convolutions.q, &convolutions.k, &convolutions.v, &bias.table, &out, &lse},
+                   q.dtype(), "attention");
     with_products<T>(precision, [&](auto products) {
-      attention_forward_typed<T, typename decltype(products)::type>(d, q, k, v, BiasByDistance<T>(bias, d),
-                                                                    static_cast<T>(scale), out, lse);
+      attention_forward_typed<T, typename decltype(products)::type>(
+          d, q, k, v, convolutions, BiasByDistance<T>(bias, d), static_cast<T>(scale), out, lse);
     });
   });
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                        const ops::AttentionBias& bias, double scale, DType precision, const Tensor& out,
-                        const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
-                        const Tensor& grad_table) {
-  const Dims d = dims_of(q, k);
+                        const ops::AttentionConvolutions& convolutions, const ops::AttentionBias& bias,
+                        double scale, DType precision, const Tensor& out, const Tensor& lse,
+                        const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                        const ops::AttentionConvolutions& grad_convolutions, const Tensor& grad_table) {
+  const Dims d = dims_of(q, k, convolutions);
   if (q.dtype() == DType::bf16) {
     const Tensor dq = f32_like(grad_q), dk = f32_like(grad_k), dv = f32_like(grad_v),
                  dtable = f32_like(grad_table);
-    attention_backward(as_f32(grad_out), as_f32(q), as_f32(k), as_f32(v), as_f32(bias), scale, precision,
-                       as_f32(out), lse, dq, dk, dv, dtable);
+    const ops::AttentionConvolutions dtaps = f32_like(grad_convolutions);
+    attention_backward(as_f32(grad_out), as_f32(q), as_f32(k), as_f32(v), as_f32(convolutions), as_f32(bias),
+                       scale, precision, as_f32(out), lse, dq, dk, dv, dtaps, dtable);
     grad_q.copy_from(dq);
     grad_k.copy_from(dk);
     grad_v.copy_from(dv);
-    if (grad_table.defined()) grad_table.copy_from(dtable);
+    copy_defined(grad_convolutions.q, dtaps.q);
+    copy_defined(grad_convolutions.k, dtaps.k);
+    copy_defined(grad_convolutions.v, dtaps.v);
+    copy_defined(grad_table, dtable);
     return;
   }
   dispatch_floating(q.dtype(), "attention backward", [&](auto tag) {
     using T = compute_type<decltype(tag)>;
-    check_operands({&grad_out, &q, &k, &v, &bias.table, &out, &lse, &grad_q, &grad_k, &grad_v, &grad_table},
+    check_operands({&grad_out, &q, &k, &v, &convolutions.q, &convolutions.k, &convolutions.v, &bias.table,
+                    &out, &lse, &grad_q, &grad_k, &grad_v, &grad_convolutions.q, &grad_convolutions.k,
+                    &grad_convolutions.v, &grad_table},
                    q.dtype(), "attention backward");
     BiasByDistance<T> bias_rows(bias, d);
+    ConvolutionGradients<T> convolution_gradients(d);
     with_products<T>(precision, [&](auto products) {
       attention_backward_typed<T, typename decltype(products)::type>(
-          d, grad_out, q, k, v, bias_rows, static_cast<T>(scale), out, lse, grad_q, grad_k, grad_v);
+          d, grad_out, q, k, v, convolutions, bias_rows, convolution_gradients, static_cast<T>(scale), out,
+          lse, grad_q, grad_k, grad_v);
     });
     if (bias.defined()) bias_rows.write_table_gradient(bias, grad_table);
+    if (d.convolved) convolution_gradients.write(grad_convolutions);
   });
 }
 

@@ -3,6 +3,7 @@
 #include "backend/cuda/cuda_kernel_support.h"
 #include "ops/attention/attention.cuh"
 #include "ops/attention/attention_kernels.h"
+#include "ops/causal_dconv/causal_dconv_kernels.h"
 
 namespace primer::cuda {
 namespace {
@@ -44,10 +45,29 @@ kernels::RelativeBiasTable bias_table(const ops::AttentionBias& bias, const char
           bias.table.size(0)};
 }
 
+// [B, T, H, D] as the convolution's [B, T, H * D].
+Tensor channels_last(const Tensor& t) {
+  return t.reshape({t.size(0), t.size(1), t.size(2) * t.size(3)});
+}
+
+// The convolutions run as their own kernels, before attention and after its backward: correct, with the
+// convolved tensors on the device for the op's duration (the CPU convolves a head at a time in cache).
+Tensor convolved(const Tensor& x, const Tensor& taps) {
+  const Tensor y = Tensor::empty_like(x);
+  causal_dconv_forward(channels_last(x), taps, channels_last(y));
+  return y;
+}
+
 }  // namespace
 
-void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const ops::AttentionBias& bias,
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                       const ops::AttentionConvolutions& convolutions, const ops::AttentionBias& bias,
                        double scale, DType precision, const Tensor& out, const Tensor& lse) {
+  if (convolutions.defined()) {
+    attention_forward(convolved(q, convolutions.q), convolved(k, convolutions.k),
+                      convolved(v, convolutions.v), {}, bias, scale, precision, out, lse);
+    return;
+  }
   const char* op = "attention";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
   const auto launch = on_tensor_cores(precision, shape, false, {&q, &k, &v, &out})
@@ -64,9 +84,24 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 }
 
 void attention_backward(const Tensor& grad_out, const Tensor& q, const Tensor& k, const Tensor& v,
-                        const ops::AttentionBias& bias, double scale, DType precision, const Tensor& out,
-                        const Tensor& lse, const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
-                        const Tensor& grad_table) {
+                        const ops::AttentionConvolutions& convolutions, const ops::AttentionBias& bias,
+                        double scale, DType precision, const Tensor& out, const Tensor& lse,
+                        const Tensor& grad_q, const Tensor& grad_k, const Tensor& grad_v,
+                        const ops::AttentionConvolutions& grad_convolutions, const Tensor& grad_table) {
+  if (convolutions.defined()) {
+    const Tensor grad_qc = Tensor::empty_like(grad_q), grad_kc = Tensor::empty_like(grad_k),
+                 grad_vc = Tensor::empty_like(grad_v);
+    attention_backward(grad_out, convolved(q, convolutions.q), convolved(k, convolutions.k),
+                       convolved(v, convolutions.v), {}, bias, scale, precision, out, lse, grad_qc, grad_kc,
+                       grad_vc, {}, grad_table);
+    causal_dconv_backward(channels_last(grad_qc), channels_last(q), convolutions.q, channels_last(grad_q),
+                          grad_convolutions.q);
+    causal_dconv_backward(channels_last(grad_kc), channels_last(k), convolutions.k, channels_last(grad_k),
+                          grad_convolutions.k);
+    causal_dconv_backward(channels_last(grad_vc), channels_last(v), convolutions.v, channels_last(grad_v),
+                          grad_convolutions.v);
+    return;
+  }
   const char* op = "attention backward";
   const kernels::AttentionShape shape = attention_shape(q, k, op);
   const bool tensor_cores =
