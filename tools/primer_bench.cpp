@@ -68,7 +68,7 @@ primer::bench::HeldOutResult evaluate_with_primer_eval(const std::string& run_di
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that every thread inherits the blocked signals (train/stop_signals.h).
+  // First, so that every thread made later inherits the blocked signals (train/stop_signals.h).
   primer::train::take_stop_signals_on_their_own_thread();
   CLI::App app{"primer-bench: benchmark suites over the trainer"};
   app.require_subcommand(1);

@@ -16,7 +16,7 @@
 #include "primer/train/training_plan.h"
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that every thread inherits the blocked signals (train/stop_signals.h).
+  // First, so that every thread made later inherits the blocked signals (train/stop_signals.h).
   primer::train::take_stop_signals_on_their_own_thread();
   CLI::App app{"primer-train: train a Primer or baseline language model"};
   std::string config_path;
