@@ -31,6 +31,18 @@ bundle=.device/build
 archive=.device/build.tar.xz
 programs=(primer-unit-tests primer-smoke primer-train primer-sample primer-data)
 
+# The programs' shared libraries, but for the C and C++ runtimes and CUDA's (the GPU host brings its own),
+# copied into bin/lib: the GPU host runs another system, and an executable's runpath would not reach its
+# libraries' own dependencies (oneDNN's libOpenCL, say), so `run` puts bin/lib on LD_LIBRARY_PATH.
+bundle_libraries() {
+  local bin=$1
+  local provided='linux-vdso|ld-linux|/lib(c|m|dl|pthread|rt)\.so|/libstdc\+\+|/libgcc_s|/libcuda\.so|cuda|cublas|nccl|libnvidia'
+  mkdir -p "$bin/lib"
+  for program in "${programs[@]}"; do ldd "$bin/$program"; done | awk '/=> \//{print $3}' | grep -vE "$provided" |
+    sort -u | while read -r library; do cp -L "$library" "$bin/lib/"; done
+  du -sh "$bin/lib"
+}
+
 prepare() {
   set -e
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DPRIMER_BUILD_BENCHMARKS=OFF >/dev/null
@@ -38,7 +50,7 @@ prepare() {
   rm -rf "$bundle" "$archive"
   mkdir -p "$bundle/bin" "$bundle/data"
   for program in "${programs[@]}"; do cp "build-gpu/bin/$program" "$bundle/bin/"; done
-  "$repo/../shared/tools/bundle-libs.sh" "$bundle/bin"
+  bundle_libraries "$bundle/bin"
   # The dataset the GPU runs train on: the committed Moby Dick excerpt, 1,000-piece tokenizer.
   build-gpu/bin/primer-data train-tokenizer --input tests/data/moby_dick_200k.txt \
     --output "$bundle/data/moby_tokenizer" --vocab-size 1000 >/dev/null
@@ -176,7 +188,7 @@ compare_samples() {
   echo "greedy text identical"
 }
 
-# The 111M shape of ../shared/environment.md's reference table and of pytorch_run: 12 x 768, 12 heads, d_ff
+# The 111M shape of the team's reference table (docs/performance.md) and of pytorch_run: 12 x 768, 12 heads, d_ff
 # 3072, vocab 32768, seq 1024, batch 16, T5 bias, tied embeddings, bf16, AdamW, no z-loss, no clipping.
 large_run() {  # VARIANT
   rm -rf "$runs/large_$1"
