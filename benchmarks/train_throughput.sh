@@ -26,7 +26,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 # Runs a command with OpenBLAS on core type $1 ("auto": autodetected). The shell may pin a core type and
-# L2 size for older libraries (../shared/environment.md); both are cleared together for this command only.
+# L2 size for older libraries (an OpenBLAS older than this CPU); both are cleared together for this command only.
 with_core() {
   local core=$1
   shift

@@ -1,5 +1,5 @@
 #pragma once
-// The model variants by name (primer-spec.md sections 1 and 2): what each presets. Everything not listed
+// The model variants by name (docs/models.md): what each presets. Everything not listed
 // here (T5 bias, tied embeddings, biases, initialisation) is shared and set by ModelConfig's defaults.
 // A new variant is a new row; every test that iterates variants reads this table.
 #include <array>
