@@ -18,7 +18,7 @@ timed_steps=40
 window=5
 
 # SHAPE: "benchmark" (the default: 4 layers, d_model 256, 4 heads, d_ff 1024, vocab 8192, seq 256,
-# batch 8; the team's reference shape) or "21m" (6 layers, d_model 512, 8 heads, d_ff 2048).
+# batch 8, the figures docs/performance.md keeps) or "21m" (6 layers, d_model 512, 8 heads, d_ff 2048).
 case ${SHAPE:-benchmark} in
   benchmark) shape=(--set model.d_model=256 --set model.num_layers=4 --set model.num_heads=4 --set model.d_ff=1024) ;;
   21m) shape=(--set model.d_model=512 --set model.num_layers=6 --set model.num_heads=8 --set model.d_ff=2048) ;;

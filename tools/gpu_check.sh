@@ -188,7 +188,7 @@ compare_samples() {
   echo "greedy text identical"
 }
 
-# The 111M shape of the team's reference table (docs/performance.md) and of pytorch_run: 12 x 768, 12 heads, d_ff
+# The 111M shape of docs/performance.md's GPU section and of pytorch_run: 12 x 768, 12 heads, d_ff
 # 3072, vocab 32768, seq 1024, batch 16, T5 bias, tied embeddings, bf16, AdamW, no z-loss, no clipping.
 large_run() {  # VARIANT
   rm -rf "$runs/large_$1"
