@@ -2,7 +2,10 @@
 # Training throughput on the CPU: primer-train in fp32 and with bf16 matmuls against PyTorch (Debian's
 # 1.13) in fp32 and with bf16 autocast, on the same model shape, data size and threads, in one run.
 # PyTorch runs at its best on this machine: its f32 GEMM is timed under each OpenBLAS core type (and
-# autodetection), and the fastest is used for every PyTorch run. primer's figures are also given as a
+# autodetection), and the fastest is used for every PyTorch run; its large blocks get transparent huge
+# pages as primer's allocator asks for them (glibc's malloc.hugetlb tunable, which Debian's PyTorch
+# allocates through, and THP_MEM_ALLOC_ENABLE for PyTorch's own allocator from 2.1 on: 1.35-1.56x its
+# tokens/s at the benchmark shape on an AMD Zen 5, vanilla fp32). primer's figures are also given as a
 # share of this run's GEMM rate for their precision (benchmarks/throughput_common.sh: one rate per
 # precision, the best of the probes taken at the start, before every primer cell and at the end: a
 # machine whose speed drifts over minutes is measured at its fastest, as the runs may have been), so a
@@ -59,7 +62,8 @@ echo "PyTorch f32 GEMM (GFLOP/s by OpenBLAS core type):$tried using $best_core"
 pytorch_rate() {  # variant precision -> tokens/s, or "n/a" (the reason goes to $scratch/failures)
   local out
   # shellcheck disable=SC2046
-  if out=$(with_core "$best_core" "$python" benchmarks/pytorch_train_step.py train --variant "$1" \
+  if out=$(with_core "$best_core" env GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1" \
+      THP_MEM_ALLOC_ENABLE=1 "$python" benchmarks/pytorch_train_step.py train --variant "$1" \
       $(pytorch_shape) --steps 30 --threads "$threads" --precision "$2" 2>&1); then
     sed -nE 's/tokens_per_second ([0-9.]+)/\1/p' <<<"$out"
   else
