@@ -7,8 +7,6 @@
 #include <new>
 #include <unordered_map>
 
-#include <sys/mman.h>
-
 #include "primer/core/error.h"
 
 namespace primer {
@@ -47,10 +45,10 @@ class CpuAllocator final : public Allocator {
         return pointer;
       }
     }
-    void* pointer = aligned_block(rounded);
+    void* pointer = std::aligned_alloc(kAlignment, rounded);
     if (pointer == nullptr) {
       release_cache();
-      pointer = aligned_block(rounded);
+      pointer = std::aligned_alloc(kAlignment, rounded);
     }
     if (pointer == nullptr) throw std::bad_alloc();
     return pointer;
@@ -82,31 +80,11 @@ class CpuAllocator final : public Allocator {
 
  private:
   static constexpr std::size_t kAlignment = 64;
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
   static constexpr std::size_t kCachedFrom = std::size_t{64} << 10;
   static constexpr std::size_t kCacheCapacity = std::size_t{4} << 30;
 
   static std::size_t round_up(std::size_t nbytes) {
     return (nbytes + kAlignment - 1) / kAlignment * kAlignment;
-  }
-
-  // Blocks of a huge page or more start on one, and the kernel is asked to back their whole huge pages
-  // with huge pages (transparent huge pages: the default "madvise" mode of many kernels gives them only
-  // when asked). A 4 KiB page a TLB entry leaves the GEMMs' strided panels and every pass over a large
-  // activation missing the TLB; measured (AMD Zen 5, 2 threads, benchmarks/compare_builds.sh at the
-  // benchmark shape, 3 alternated rounds): 1.02-1.06x the tokens/s in fp32 and 1.01-1.06x in bf16, peak
-  // memory unchanged (495 MB either way for vanilla). The tail of a block past its last whole huge page
-  // keeps small pages, so no page holds memory the block does not use. PyTorch's CPU allocator does the
-  // same under THP_MEM_ALLOC_ENABLE=1.
-  static void* aligned_block(std::size_t nbytes) {
-    if (nbytes < kHugePage) return std::aligned_alloc(kAlignment, nbytes);
-    void* pointer = nullptr;
-    if (posix_memalign(&pointer, kHugePage, nbytes) != 0) return nullptr;
-#if defined(MADV_HUGEPAGE)
-    // Advice: a kernel without transparent huge pages refuses it, and small pages serve.
-    static_cast<void>(madvise(pointer, nbytes / kHugePage * kHugePage, MADV_HUGEPAGE));
-#endif
-    return pointer;
   }
 
   void release_cache() {

@@ -5,12 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <limits>
-#include <sstream>
-#include <string>
 #include <vector>
 
 #include "counting_allocator.h"
@@ -140,50 +136,6 @@ TEST(Allocator, ReusesAFreedBlockOfTheSameSizeUntouched) {
   }
 }
 #endif
-
-// Whether this kernel's transparent huge pages are off ("never"): then no block can be eligible.
-bool transparent_huge_pages_off() {
-  std::ifstream setting("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  return !std::getline(setting, line) || line.find("[never]") != std::string::npos;
-}
-
-// The smaps "THPeligible" flag of the mapping that holds `address`, or -1 where there is none.
-int huge_page_eligible(const void* address) {
-  std::ifstream smaps("/proc/self/smaps");
-  const auto at = reinterpret_cast<std::uintptr_t>(address);
-  bool inside = false;
-  for (std::string line; std::getline(smaps, line);) {
-    std::uintptr_t begin = 0, end = 0;
-    char dash = 0;
-    std::istringstream fields(line);
-    if (fields >> std::hex >> begin >> dash >> end && dash == '-') {
-      inside = begin <= at && at < end;
-    } else if (inside && line.rfind("THPeligible:", 0) == 0) {
-      return std::stoi(line.substr(12));
-    }
-  }
-  return -1;
-}
-
-// Large blocks start on a 2 MiB huge page and ask the kernel to back them with huge pages (where it has
-// them: a kernel set to "never" makes nothing eligible).
-TEST(Allocator, PutsLargeBlocksOnHugePages) {
-  Allocator& cpu = allocator_for(DeviceKind::cpu);
-  constexpr std::size_t kHugePage = std::size_t{2} << 20;
-  for (const std::size_t size : {kHugePage, std::size_t{5} << 20}) {
-    SCOPED_TRACE(size);
-    void* block = cpu.allocate(size, Device::cpu());
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % kHugePage, 0U);
-    if (!transparent_huge_pages_off()) {
-      EXPECT_EQ(huge_page_eligible(block), 1);
-    }
-    cpu.deallocate(block, size, Device::cpu());
-  }
-  void* small = cpu.allocate(std::size_t{1} << 20, Device::cpu());
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small) % 64, 0U);
-  cpu.deallocate(small, std::size_t{1} << 20, Device::cpu());
-}
 
 TEST(Generator, IsDeterministicBySeed) {
   Generator a(7), b(7), c(8);

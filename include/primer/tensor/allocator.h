@@ -1,7 +1,6 @@
 #pragma once
 // Allocators are pluggable per device kind: storage asks the registered allocator for bytes and returns
-// them to it. The CPU default hands out 64-byte-aligned blocks, those of 2 MiB or more on a huge page; the
-// CUDA backend registers a caching one.
+// them to it. The CPU default hands out 64-byte-aligned blocks; the CUDA backend registers a caching one.
 #include <cstddef>
 
 #include "primer/tensor/device.h"
