@@ -3,9 +3,12 @@
 # 1.13) in fp32 and with bf16 autocast, on the same model shape, data size and threads, in one run.
 # PyTorch runs at its best on this machine: its f32 GEMM is timed under each OpenBLAS core type (and
 # autodetection), and the fastest is used for every PyTorch run; its large blocks get transparent huge
-# pages as primer's allocator asks for them (glibc's malloc.hugetlb tunable, which Debian's PyTorch
-# allocates through, and THP_MEM_ALLOC_ENABLE for PyTorch's own allocator from 2.1 on: 1.35-1.56x its
-# tokens/s at the benchmark shape on an AMD Zen 5, vanilla fp32). primer's figures are also given as a
+# pages (glibc's malloc.hugetlb tunable, which Debian's PyTorch allocates through, and
+# THP_MEM_ALLOC_ENABLE for PyTorch's own allocator from 2.1 on). PyTorch returns freed blocks to the
+# kernel and faults their pages in again every step: on an AMD Zen 5 at the benchmark shape, vanilla
+# fp32 took 4.95M page faults in a run without them and 147K with, at 1.40x the tokens/s (1.35-1.56x in
+# five pairs, fp32 and bf16). primer's allocator keeps freed blocks for reuse; huge pages left its speed
+# as it was (docs/performance.md, issue 23's fourteenth round). primer's figures are also given as a
 # share of this run's GEMM rate for their precision (benchmarks/throughput_common.sh: one rate per
 # precision, the best of the probes taken at the start, before every primer cell and at the end: a
 # machine whose speed drifts over minutes is measured at its fastest, as the runs may have been), so a
