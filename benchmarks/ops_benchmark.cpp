@@ -9,7 +9,7 @@
 //  - exp over softmax rows against libmvec's expf (AVX-512 CPUs);
 //  - f32 -> bf16 conversion against the compiler's scalar loop;
 //  - the causal depthwise convolution's backward, as GB/s of its one pass, its inputs in cache and not;
-//  - the FFN's activation gradient in bf16 against f32.
+//  - the FFN's activation gradient, and SwiGLU forward and backward, in bf16 against f32.
 // Shapes are the tiny CPU model's (batch 8 x seq 256 = 2048 tokens, d_model 256, d_ff 1024, vocab 8192).
 #include <benchmark/benchmark.h>
 
@@ -391,6 +391,25 @@ void activation_gradient(benchmark::State& state, DType dtype) {
   set_rate(state, 0, 3.0 * static_cast<double>(y.numel() * primer::dtype_size(dtype)));
 }
 
+// SwiGLU over the transformer++ FFN's hidden ([2048, 1024]), forward and backward, f32 and, as under bf16
+// products, bf16: the f32 one is the bf16 one's baseline.
+void swiglu_pass(benchmark::State& state, DType dtype, bool backward) {
+  primer::Generator generator(5);
+  const Tensor gate = primer::randn({2048, 1024}, DType::f32, generator).to(dtype);
+  const Tensor up = primer::randn({2048, 1024}, DType::f32, generator).to(dtype);
+  const Tensor grad_y = primer::randn({2048, 1024}, DType::f32, generator).to(dtype);
+  const Tensor first = Tensor::empty_like(gate), second = Tensor::empty_like(gate);
+  for (auto _ : state) {
+    if (backward) {
+      primer::cpu::swiglu_backward(gate, up, grad_y, first, second);
+    } else {
+      primer::cpu::swiglu_forward(gate, up, first);
+    }
+    benchmark::DoNotOptimize(first.data_ptr());
+  }
+  set_rate(state, 0, (backward ? 5.0 : 3.0) * static_cast<double>(gate.numel() * primer::dtype_size(dtype)));
+}
+
 class RecordingReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -486,6 +505,15 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
+  for (const bool backward : {false, true}) {
+    for (const DType dtype : {DType::f32, DType::bf16}) {
+      const std::string name = std::string("swiglu/") + (backward ? "backward_" : "forward_") +
+                               std::string(primer::dtype_name(dtype));
+      benchmark::RegisterBenchmark(name.c_str(), swiglu_pass, dtype, backward)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  }
   benchmark::Initialize(&argc, argv);
   RecordingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
@@ -519,6 +547,8 @@ int main(int argc, char** argv) {
   ratio("convert/scalar_loop_baseline", "convert/narrow_f32_to_bf16");
   ratio("dconv/backward_f32_warm", "dconv/backward_f32_cold");
   ratio("activation/gradient_f32", "activation/gradient_bf16");
+  ratio("swiglu/forward_f32", "swiglu/forward_bf16");
+  ratio("swiglu/backward_f32", "swiglu/backward_bf16");
   benchmark::Shutdown();
   return 0;
 }

@@ -28,7 +28,10 @@ Variable FeedForward::operator()(const Variable& x) const {
     case FeedForwardKind::relu: return (*out_proj_)((*in_proj_)(x, Activation::relu));
     case FeedForwardKind::gelu: return (*out_proj_)(ops::gelu((*in_proj_)(x)));
     case FeedForwardKind::squared_relu: return (*out_proj_)((*in_proj_)(x, Activation::squared_relu));
-    case FeedForwardKind::swiglu: return (*out_proj_)(ops::swiglu((*gate_proj_)(x), (*up_proj_)(x)));
+    // Its gate and up go to the down projection alone, so bf16 products write them in bf16.
+    case FeedForwardKind::swiglu:
+      return (*out_proj_)(ops::swiglu((*gate_proj_)(x, ops::LinearOutput::next_product),
+                                      (*up_proj_)(x, ops::LinearOutput::next_product)));
   }
   PRIMER_FAIL("unknown feed-forward kind");
 }

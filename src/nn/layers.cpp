@@ -15,8 +15,8 @@ Linear::Linear(std::int64_t in, std::int64_t out, bool bias, double init_std, Ge
     bias_ = register_parameter("bias", Tensor::zeros({out}, DType::f32), ParameterRole::scale_or_bias);
 }
 
-Variable Linear::operator()(const Variable& x) const {
-  return ops::linear(x, weight_, bias_);
+Variable Linear::operator()(const Variable& x, ops::LinearOutput output) const {
+  return ops::linear(x, weight_, bias_, output);
 }
 
 Variable Linear::operator()(const Variable& x, Activation activation) const {

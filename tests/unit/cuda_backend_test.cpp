@@ -14,6 +14,7 @@
 #include "primer/backend/backend.h"
 #include "primer/backend/cuda_info.h"
 #include "primer/nn/relative_position_bias.h"
+#include "primer/ops/activation.h"
 #include "primer/ops/attention.h"
 #include "primer/ops/cross_entropy.h"
 #include "primer/ops/elementwise.h"
@@ -152,6 +153,18 @@ TEST_F(CudaBackend, Bf16MatmulsTrackF32) {
         return ops::linear(ops::linear_activation(in[0], in[1], in[2], Activation::squared_relu), in[3]);
       },
       {random({3, 7, 29}, 17), random({43, 29}, 18, 0.2), random({43}, 19), random({11, 43}, 20, 0.2)}, 1e-2);
+  // SwiGLU's gate and up, and its output, are written and differentiated in bf16.
+  expect_matches_cpu(
+      "swiglu between linears, bf16 products",
+      [](const Inputs& in, Device) {
+        const ops::MatmulPrecisionScope scope(DType::bf16);
+        const Variable gate = ops::linear(in[0], in[1], in[2], ops::LinearOutput::next_product);
+        const Variable up = ops::linear(in[0], in[3], Variable(), ops::LinearOutput::next_product);
+        return ops::linear(ops::swiglu(gate, up), in[4]);
+      },
+      {random({3, 7, 29}, 21), random({43, 29}, 22, 0.2), random({43}, 23), random({43, 29}, 24, 0.2),
+       random({11, 43}, 25, 0.2)},
+      1e-2);
   // The LM head writes its logits' gradient straight into the bf16 operand of the products after it.
   const Tensor targets = Tensor::from_vector<std::int32_t>({3, -1, 40, 0, 17, 8, 22}, {7});
   expect_matches_cpu(

@@ -1,11 +1,13 @@
 // Mixed precision: inside a bf16 MatmulPrecisionScope, linear() keeps f32 inputs, outputs and gradients
-// while its products run in bf16 (only an activation between two products is kept in bf16); the results track
-// the f32 ones to bf16 accuracy, and the scope restores the previous precision when it ends. Attention's
-// products run in bf16 too where the CPU has bf16 dot products (AVX512-BF16), f32 elsewhere.
+// while its products run in bf16 (only what goes from one product to the next, an activation at most between
+// them, is kept in bf16); the results track the f32 ones to bf16 accuracy, and the scope restores the
+// previous precision when it ends. Attention's products run in bf16 too where the CPU has bf16 dot products
+// (AVX512-BF16), f32 elsewhere.
 #include <gtest/gtest.h>
 
 #include "backend/cpu/cpu_features.h"
 #include "comparison.h"
+#include "primer/ops/activation.h"
 #include "primer/ops/activation_kind.h"
 #include "primer/ops/attention.h"
 #include "primer/ops/elementwise.h"
@@ -51,21 +53,34 @@ TEST(MatmulPrecision, Bf16LinearTracksF32WithF32InputsAndOutputs) {
   }
 }
 
-// A feed-forward block, squared ReLU between two biased projections: under bf16 products the hidden
-// activation is bf16 (the second product reads it as is), its gradient too; what comes out and every
-// parameter's gradient stay f32 and track the f32 run.
+// Feed-forward blocks between biased projections, squared ReLU and SwiGLU: under bf16 products the
+// hidden activation is bf16 (the down projection reads it as is), its gradient too, and so are SwiGLU's gate
+// and up; what comes out and every parameter's gradient stay f32 and track the f32 run.
 TEST(MatmulPrecision, Bf16HiddenActivationBetweenProductsTracksF32) {
   Generator generator(9);
   const Tensor x = randn({2, 19, 29}, DType::f32, generator),
                w_in = randn({53, 29}, DType::f32, generator, 0.2), b_in = randn({53}, DType::f32, generator),
+               w_gate = randn({53, 29}, DType::f32, generator, 0.2),
+               b_gate = randn({53}, DType::f32, generator),
                w_out = randn({23, 53}, DType::f32, generator, 0.2),
                b_out = randn({23}, DType::f32, generator), seed = randn({2, 19, 23}, DType::f32, generator);
-  const auto run = [&](DType precision) {
+  const auto run = [&](bool swiglu, DType precision) {
     const ops::MatmulPrecisionScope scope(precision);
     std::vector<Variable> leaves{Variable(x.clone(), true), Variable(w_in.clone(), true),
                                  Variable(b_in.clone(), true), Variable(w_out.clone(), true),
                                  Variable(b_out.clone(), true)};
-    const Variable hidden = ops::linear_activation(leaves[0], leaves[1], leaves[2], Activation::squared_relu);
+    Variable hidden;
+    if (swiglu) {
+      leaves.emplace_back(w_gate.clone(), true);
+      leaves.emplace_back(b_gate.clone(), true);
+      const Variable gate = ops::linear(leaves[0], leaves[5], leaves[6], ops::LinearOutput::next_product);
+      const Variable up = ops::linear(leaves[0], leaves[1], leaves[2], ops::LinearOutput::next_product);
+      EXPECT_EQ(gate.dtype(), precision);
+      EXPECT_EQ(up.dtype(), precision);
+      hidden = ops::swiglu(gate, up);
+    } else {
+      hidden = ops::linear_activation(leaves[0], leaves[1], leaves[2], Activation::squared_relu);
+    }
     EXPECT_EQ(hidden.dtype(), precision);
     const Variable y = ops::linear(hidden, leaves[3], leaves[4]);
     ops::sum(ops::mul(y, Variable(seed))).backward();
@@ -73,15 +88,19 @@ TEST(MatmulPrecision, Bf16HiddenActivationBetweenProductsTracksF32) {
     for (const Variable& leaf : leaves) results.push_back(leaf.grad());
     return results;
   };
-  const std::vector<Tensor> full = run(DType::f32), mixed = run(DType::bf16);
-  const char* names[] = {"y", "grad x", "grad w_in", "grad b_in", "grad w_out", "grad b_out"};
-  for (std::size_t i = 0; i < full.size(); ++i) {
-    EXPECT_EQ(mixed[i].dtype(), DType::f32) << names[i];
-    const double error = testing::relative_error(mixed[i], full[i]);
-    EXPECT_LT(error, 1e-2) << names[i];
-    // The output bias's gradient sums the seed's rows: no product in it.
-    if (std::string(names[i]) != "grad b_out") {
-      EXPECT_GT(error, 1e-6) << names[i] << ": the bf16 path did not run";
+  for (const bool swiglu : {false, true}) {
+    SCOPED_TRACE(swiglu ? "swiglu" : "squared relu");
+    const std::vector<Tensor> full = run(swiglu, DType::f32), mixed = run(swiglu, DType::bf16);
+    const char* names[] = {"y",          "grad x",     "grad w_in",   "grad b_in",
+                           "grad w_out", "grad b_out", "grad w_gate", "grad b_gate"};
+    for (std::size_t i = 0; i < full.size(); ++i) {
+      EXPECT_EQ(mixed[i].dtype(), DType::f32) << names[i];
+      const double error = testing::relative_error(mixed[i], full[i]);
+      EXPECT_LT(error, 1e-2) << names[i];
+      // The output bias's gradient sums the seed's rows: no product in it.
+      if (std::string(names[i]) != "grad b_out") {
+        EXPECT_GT(error, 1e-6) << names[i] << ": the bf16 path did not run";
+      }
     }
   }
 }

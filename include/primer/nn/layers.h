@@ -4,6 +4,7 @@
 // the Primer paper used (docs/models.md).
 #include "primer/nn/module.h"
 #include "primer/ops/activation_kind.h"
+#include "primer/ops/linear.h"
 #include "primer/ops/residual_rms_norm.h"
 #include "primer/tensor/random.h"
 
@@ -15,7 +16,7 @@ enum class NormKind { layer_norm, rms_norm };
 class Linear : public Module {
  public:
   Linear(std::int64_t in, std::int64_t out, bool bias, double init_std, Generator& generator);
-  Variable operator()(const Variable& x) const;
+  Variable operator()(const Variable& x, ops::LinearOutput output = ops::LinearOutput::any_reader) const;
   // activation(this(x)) fused, for relu and squared_relu (ops::linear_activation).
   Variable operator()(const Variable& x, Activation activation) const;
   const Variable& weight() const { return weight_; }

@@ -47,12 +47,14 @@ Variable swiglu(const Variable& gate, const Variable& up) {
   const Tensor gv = gate.value().contiguous();
   const Tensor uv = up.value().contiguous();
   check_same_shape(gv, uv, "swiglu");
+  PRIMER_CHECK(gv.dtype() == uv.dtype(), "swiglu: gate {} and up {} differ in dtype", gv.describe(),
+               uv.describe());
   Tensor y = Tensor::empty_like(gv);
   swiglu_forward_kernels.at(gv.device())(gv, uv, y);
   return record(y, "swiglu", {gate, up}, [gv, uv](const Tensor& g) {
     Tensor grad_gate = Tensor::empty_like(gv);
     Tensor grad_up = Tensor::empty_like(uv);
-    swiglu_backward_kernels.at(gv.device())(gv, uv, g.contiguous(), grad_gate, grad_up);
+    swiglu_backward_kernels.at(gv.device())(gv, uv, g.to(gv.dtype()).contiguous(), grad_gate, grad_up);
     return std::vector<Tensor>{grad_gate, grad_up};
   });
 }

@@ -55,17 +55,21 @@ bool dispatch_f32_or_bf16(ElementType type, Body&& body) {
   }
 }
 
-__global__ void swiglu_forward_kernel(const float* gate, const float* up, float* y, std::int64_t count) {
+template <class T>
+__global__ void swiglu_forward_kernel(const T* gate, const T* up, T* y, std::int64_t count) {
   PRIMER_GRID_STRIDE(i, count) {
-    y[i] = activate<Activation::silu>(gate[i]) * up[i];
+    store(y, i, activate<Activation::silu>(load(gate, i)) * load(up, i));
   }
 }
 
-__global__ void swiglu_backward_kernel(const float* gate, const float* up, const float* grad_y,
-                                       float* grad_gate, float* grad_up, std::int64_t count) {
+template <class T>
+__global__ void swiglu_backward_kernel(const T* gate, const T* up, const T* grad_y, T* grad_gate, T* grad_up,
+                                       std::int64_t count) {
   PRIMER_GRID_STRIDE(i, count) {
-    grad_gate[i] = grad_y[i] * up[i] * activate_derivative<Activation::silu>(gate[i]);
-    grad_up[i] = grad_y[i] * activate<Activation::silu>(gate[i]);
+    const float g = load(gate, i);
+    const float dy = load(grad_y, i);
+    store(grad_gate, i, dy * load(up, i) * activate_derivative<Activation::silu>(g));
+    store(grad_up, i, dy * activate<Activation::silu>(g));
   }
 }
 
@@ -118,17 +122,25 @@ cudaError_t activation_backward_from_output(Activation kind, ElementType type, c
   return typed && known ? cudaGetLastError() : cudaErrorInvalidValue;
 }
 
-cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
+cudaError_t swiglu_forward(ElementType type, const void* gate, const void* up, void* y, std::int64_t count,
                            cudaStream_t stream) {
-  PRIMER_LAUNCH(swiglu_forward_kernel, blocks_for(count), kThreads, 0, stream, gate, up, y, count);
-  return cudaGetLastError();
+  const bool typed = dispatch_f32_or_bf16(type, [&](auto element) {
+    using T = decltype(element);
+    PRIMER_LAUNCH(swiglu_forward_kernel<T>, blocks_for(count), kThreads, 0, stream,
+                  static_cast<const T*>(gate), static_cast<const T*>(up), static_cast<T*>(y), count);
+  });
+  return typed ? cudaGetLastError() : cudaErrorInvalidValue;
 }
 
-cudaError_t swiglu_backward(const float* gate, const float* up, const float* grad_y, float* grad_gate,
-                            float* grad_up, std::int64_t count, cudaStream_t stream) {
-  PRIMER_LAUNCH(swiglu_backward_kernel, blocks_for(count), kThreads, 0, stream, gate, up, grad_y, grad_gate,
-                grad_up, count);
-  return cudaGetLastError();
+cudaError_t swiglu_backward(ElementType type, const void* gate, const void* up, const void* grad_y,
+                            void* grad_gate, void* grad_up, std::int64_t count, cudaStream_t stream) {
+  const bool typed = dispatch_f32_or_bf16(type, [&](auto element) {
+    using T = decltype(element);
+    PRIMER_LAUNCH(swiglu_backward_kernel<T>, blocks_for(count), kThreads, 0, stream,
+                  static_cast<const T*>(gate), static_cast<const T*>(up), static_cast<const T*>(grad_y),
+                  static_cast<T*>(grad_gate), static_cast<T*>(grad_up), count);
+  });
+  return typed ? cudaGetLastError() : cudaErrorInvalidValue;
 }
 
 }  // namespace primer::kernels

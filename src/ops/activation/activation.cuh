@@ -17,10 +17,10 @@ cudaError_t activation_in_place(Activation kind, ElementType type, void* values,
 cudaError_t activation_backward_from_output(Activation kind, ElementType type, const void* y,
                                             const void* grad_y, void* grad_x, std::int64_t count,
                                             cudaStream_t stream);
-// y = silu(gate) * up
-cudaError_t swiglu_forward(const float* gate, const float* up, float* y, std::int64_t count,
+// y = silu(gate) * up, and its backward; every operand f32 or every one bf16 (computed in f32).
+cudaError_t swiglu_forward(ElementType type, const void* gate, const void* up, void* y, std::int64_t count,
                            cudaStream_t stream);
-cudaError_t swiglu_backward(const float* gate, const float* up, const float* grad_y, float* grad_gate,
-                            float* grad_up, std::int64_t count, cudaStream_t stream);
+cudaError_t swiglu_backward(ElementType type, const void* gate, const void* up, const void* grad_y,
+                            void* grad_gate, void* grad_up, std::int64_t count, cudaStream_t stream);
 
 }  // namespace primer::kernels

@@ -26,16 +26,21 @@ void activation_backward_from_output(Activation kind, const Tensor& y, const Ten
 }
 
 void swiglu_forward(const Tensor& gate, const Tensor& up, const Tensor& y) {
-  PRIMER_CUDA_CHECK(kernels::swiglu_forward(f32(gate, "swiglu", "gate"), f32(up, "swiglu", "up"),
-                                            f32(y, "swiglu", "y"), gate.numel(), stream()));
+  const char* op = "swiglu";
+  const DType dtype = gate.dtype();
+  PRIMER_CUDA_CHECK(kernels::swiglu_forward(element_type(dtype), f32_or_bf16(gate, dtype, op, "gate"),
+                                            f32_or_bf16(up, dtype, op, "up"), f32_or_bf16(y, dtype, op, "y"),
+                                            gate.numel(), stream()));
 }
 
 void swiglu_backward(const Tensor& gate, const Tensor& up, const Tensor& grad_y, const Tensor& grad_gate,
                      const Tensor& grad_up) {
   const char* op = "swiglu backward";
-  PRIMER_CUDA_CHECK(kernels::swiglu_backward(f32(gate, op, "gate"), f32(up, op, "up"),
-                                             f32(grad_y, op, "grad_y"), f32(grad_gate, op, "grad_gate"),
-                                             f32(grad_up, op, "grad_up"), gate.numel(), stream()));
+  const DType dtype = gate.dtype();
+  PRIMER_CUDA_CHECK(kernels::swiglu_backward(
+      element_type(dtype), f32_or_bf16(gate, dtype, op, "gate"), f32_or_bf16(up, dtype, op, "up"),
+      f32_or_bf16(grad_y, dtype, op, "grad_y"), f32_or_bf16(grad_gate, dtype, op, "grad_gate"),
+      f32_or_bf16(grad_up, dtype, op, "grad_up"), gate.numel(), stream()));
 }
 
 }  // namespace primer::cuda

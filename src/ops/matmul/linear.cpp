@@ -50,18 +50,19 @@ namespace {
 // linear, and linear_activation when activation is set: then the product's epilogue applies it, and
 // backward takes the activation's gradient from the saved output.
 Variable linear_product(const char* name, const Variable& x, const Variable& weight, const Variable& bias,
-                        std::optional<Activation> activation) {
+                        std::optional<Activation> activation, LinearOutput output) {
   const ProfileScope profile(name, x.device());
   const Tensor w = weight.value();
   PRIMER_CHECK(w.dim() == 2 && x.value().size(-1) == w.size(1), "{}: x {} does not fit weight {} ([out, in])",
                name, x.value().describe(), w.describe());
   // Under a bf16 matmul precision the products read bf16 copies (saved for backward at half the
-  // memory) and write f32, except an activation's output: its one reader is the next product, which
-  // reads it in bf16 anyway, so it is written in bf16 (as PyTorch's autocast keeps it), and so is its
-  // gradient, which that product's backward writes and this one's products read. A bf16 x returns to
-  // an f32 weight's dtype.
+  // memory) and write f32, except an output for the next product (an activation's is one): that product
+  // reads it in bf16 anyway, so it is written in bf16, and so is its gradient, which that product's
+  // backward writes and this one's products read. A bf16 x returns to an f32 weight's dtype.
   const DType compute = x.dtype() == DType::f32 ? matmul_precision() : x.dtype();
-  const DType result = activation ? compute : x.dtype() == DType::bf16 ? w.dtype() : x.dtype();
+  const DType result = output == LinearOutput::next_product ? compute
+                       : x.dtype() == DType::bf16           ? w.dtype()
+                                                            : x.dtype();
   const Tensor x2 = flatten_rows(x.value()).to(compute);
   const Tensor wc = w.to(compute);
   Tensor y2 = Tensor::empty({x2.size(0), w.size(0)}, result, x2.device());
@@ -91,8 +92,8 @@ Variable linear_product(const char* name, const Variable& x, const Variable& wei
 
 }  // namespace
 
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
-  return linear_product("linear", x, weight, bias, std::nullopt);
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias, LinearOutput output) {
+  return linear_product("linear", x, weight, bias, std::nullopt, output);
 }
 
 Variable linear_activation(const Variable& x, const Variable& weight, const Variable& bias,
@@ -101,7 +102,7 @@ Variable linear_activation(const Variable& x, const Variable& weight, const Vari
                "linear_activation: activation {} cannot be recovered from its output; use linear, then "
                "activation",
                static_cast<int>(activation));
-  return linear_product("linear_activation", x, weight, bias, activation);
+  return linear_product("linear_activation", x, weight, bias, activation, LinearOutput::next_product);
 }
 
 }  // namespace primer::ops
