@@ -9,20 +9,55 @@ namespace {
 
 constexpr int kReduceBlocks = 256;
 
-__global__ void partial_sums_kernel(const float* x, std::int64_t count, bool squares, double* partials) {
+static_assert(sizeof(SquaresList) + 2 * sizeof(void*) <= 4096,
+              "a kernel's parameters take 4 KB on every CUDA device");
+
+// The block's values added in a fixed order (blockDim.x == kThreads); thread 0 gets the total.
+__device__ double block_sum_in_order(double value) {
   __shared__ double shared[kThreads];
-  double total = 0.0;
-  PRIMER_GRID_STRIDE(i, count) {
-    const double value = x[i];
-    total += squares ? value * value : value;
-  }
-  shared[threadIdx.x] = total;
+  shared[threadIdx.x] = value;
   __syncthreads();
   for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
     if (static_cast<int>(threadIdx.x) < stride) shared[threadIdx.x] += shared[threadIdx.x + stride];
     __syncthreads();
   }
-  if (threadIdx.x == 0) partials[blockIdx.x] = shared[0];
+  return shared[0];
+}
+
+__global__ void partial_sums_kernel(const float* x, std::int64_t count, bool squares, double* partials) {
+  double total = 0.0;
+  PRIMER_GRID_STRIDE(i, count) {
+    const double value = x[i];
+    total += squares ? value * value : value;
+  }
+  total = block_sum_in_order(total);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+__global__ void partial_squares_kernel(SquaresList list, double* partials) {
+  const int block = static_cast<int>(blockIdx.x);
+  const int t = list.spans.tensor_of(block);
+  const float* x = list.x[t];
+  double total = 0.0;
+  const std::int64_t end = list.spans.end(block, t);
+  for (std::int64_t i = list.spans.begin(block, t) + threadIdx.x; i < end; i += blockDim.x) {
+    const double value = x[i];
+    total += value * value;
+  }
+  total = block_sum_in_order(total);
+  if (threadIdx.x == 0) partials[block] = total;
+}
+
+// Block t adds up tensor t's partials.
+__global__ void finish_squares_kernel(SquaresList list, const double* partials, float* out) {
+  const int t = static_cast<int>(blockIdx.x);
+  double total = 0.0;
+  for (int b = list.spans.first_block[t] + static_cast<int>(threadIdx.x); b < list.spans.first_block[t + 1];
+       b += blockDim.x) {
+    total += partials[b];
+  }
+  total = block_sum_in_order(total);
+  if (threadIdx.x == 0) out[t] = static_cast<float>(total);
 }
 
 template <class Out>
@@ -66,6 +101,15 @@ cudaError_t sum(const float* x, std::int64_t count, bool squares, double* scratc
 cudaError_t sum(const float* x, std::int64_t count, bool squares, double* scratch, double* out,
                 cudaStream_t stream) {
   return sum_into(x, count, squares, scratch, out, stream);
+}
+
+cudaError_t sum_squares_each(const SquaresList& list, double* scratch, float* out, cudaStream_t stream) {
+  if (list.spans.size == 0) return cudaGetLastError();
+  if (list.spans.blocks() > 0) {
+    PRIMER_LAUNCH(partial_squares_kernel, list.spans.blocks(), kThreads, 0, stream, list, scratch);
+  }
+  PRIMER_LAUNCH(finish_squares_kernel, list.spans.size, kThreads, 0, stream, list, scratch, out);
+  return cudaGetLastError();
 }
 
 std::int64_t sum_rows_scratch_size(std::int64_t columns) {

@@ -188,8 +188,7 @@ double Trainer::train_step(std::int64_t step) {
             ? fmt::format(", from rank {}'s batch", first_bad_rank)
             : ""));
   }
-  optim::clip_gradients(reducer_->updated_here(), last_grad_norm_, config_.clip_grad_norm);
-  optimizer_->step(config_.schedule.at(step));
+  optimizer_->step(config_.schedule.at(step), optim::clip_factor(last_grad_norm_, config_.clip_grad_norm));
   reducer_->share_updated_parameters();
   for (nn::NamedParameter& parameter : parameters_) parameter.variable.zero_grad();
   return loss;

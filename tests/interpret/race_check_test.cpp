@@ -1,7 +1,8 @@
 // The race checker of the CUDA interpret mode (a ThreadSanitizer build, race_check.h): a planted
 // shared-memory race is reported, and the kernels that share memory between threads (block reductions,
-// column sums, the cross-entropy, the norms, the tensor-core and exact attention) run at small shapes
-// without one. Run by tools/test.sh from its race-check build; elsewhere these tests skip.
+// the many-tensor sums of squares, column sums, the cross-entropy, the norms, the tensor-core and exact
+// attention) run at small shapes without one. Run by tools/test.sh from its race-check build; elsewhere these
+// tests skip.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -95,6 +96,11 @@ TEST_F(RaceCheck, TheKernelsThatShareMemoryHaveNoRace) {
   double* partials = device_values<double>(reduce_scratch_size() + 1, 11);
   EXPECT_EQ(sum(x, rows * width, true, partials, partials + reduce_scratch_size(), nullptr), cudaSuccess);
   EXPECT_EQ(sum_rows(x, rows, width, scratch, columns, nullptr), cudaSuccess);
+  SquaresList squares{};
+  squares.x[squares.spans.add(rows * width)] = x;
+  squares.x[squares.spans.add(width)] = gamma;
+  double* square_partials = device_values<double>(squares.spans.blocks(), 22);
+  EXPECT_EQ(sum_squares_each(squares, square_partials, columns, nullptr), cudaSuccess);
   EXPECT_EQ(norm_forward(x, gamma, beta, 1e-5f, rows, width, y, stats, stats + rows, nullptr), cudaSuccess);
   EXPECT_EQ(norm_backward(grad, x, gamma, stats, stats + rows, rows, width, scratch, y, columns,
                           columns + width, nullptr),

@@ -1,8 +1,9 @@
 // The CUDA kernels against the CPU's: every op case's output and input gradients (tests/support/op_cases.h,
 // f32 within 1e-5 relative), bf16 matmuls (within 1e-2), the hot ops at a training shape, two steps of each
-// optimizer, and the device's own failure modes. Without a GPU (or in a build without CUDA) every test is
-// skipped with the reason. The CUDA interpret mode (an emulated device, docs/cuda_interpret.md) runs them
-// all.
+// optimizer (the second clipped) and the gradient norm, many tensors a launch, and the device's own failure
+// modes. Without a GPU (or in a build without CUDA) every test is skipped with the reason. The CUDA interpret
+// mode (an emulated device, docs/cuda_interpret.md) runs them all.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -186,14 +187,24 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
           {"matrix", Variable(random({9, 13}, 35).to(device), true)},
           {"large", Variable(random({130, 140}, 38).to(device), true)},
           {"vector", Variable(random({13}, 36).to(device), true), nn::ParameterRole::scale_or_bias},
-          {"taps", Variable(random({3, 13}, 39).to(device), true), nn::ParameterRole::convolution_taps}};
+          {"taps", Variable(random({3, 13}, 39).to(device), true), nn::ParameterRole::convolution_taps},
+          {"no gradient", Variable(random({5, 7}, 40).to(device), true)}};
+      // More parameters than one CUDA AdamW launch takes (64), of sizes that end inside a block of
+      // 2,048 elements, decayed or not.
+      for (int i = 0; i < 70; ++i) {
+        parameters.push_back(
+            {fmt::format("many.{}", i),
+             Variable(random({1 + 97 * i}, 100 + static_cast<std::uint64_t>(i)).to(device), true),
+             i % 3 == 0 ? nn::ParameterRole::scale_or_bias : nn::ParameterRole::dense});
+      }
       for (const auto& p : parameters) {
+        if (p.name == "no gradient") continue;
         ops::sum(ops::mul(p.variable, Variable(random(p.variable.shape(), 37).to(device)))).backward();
       }
       const auto optimizer =
           adafactor ? optim::make_adafactor(parameters, {}) : optim::make_adamw(parameters, {});
-      optimizer->step(0.01);
-      optimizer->step(0.01);
+      optimizer->step(0.01, 1.0);
+      optimizer->step(0.01, 0.5);
       auto& out = results[device.kind == DeviceKind::cuda ? 1 : 0];
       for (const auto& p : parameters) out.push_back(p.variable.value().to(Device::cpu()));
       for (const auto& [name, tensor] : optimizer->state()) out.push_back(tensor.to(Device::cpu()));
@@ -203,6 +214,24 @@ TEST_F(CudaBackend, OptimizerStepsMatchTheCpu) {
       EXPECT_LT(testing::relative_error(results[1][i], results[0][i]), 1e-5) << "tensor " << i;
     }
   }
+}
+
+// The gradient norm's squares, many gradients a launch on the GPU: more gradients than one launch takes
+// (128), sizes that end inside a block of 16,384 elements and span several blocks, and one without a
+// gradient.
+TEST_F(CudaBackend, GradientNormMatchesTheCpu) {
+  double squares[2];
+  for (const Device device : {Device::cpu(), Device::cuda()}) {
+    std::vector<nn::NamedParameter> parameters;
+    for (int i = 0; i < 140; ++i) {
+      const std::int64_t size = 1 + 331 * static_cast<std::int64_t>(i);
+      Variable variable(Tensor::zeros({size}, DType::f32, device), true);
+      if (i != 7) variable.set_grad(random({size}, 200 + static_cast<std::uint64_t>(i)).to(device));
+      parameters.push_back({fmt::format("p{}", i), variable});
+    }
+    squares[device.kind == DeviceKind::cuda ? 1 : 0] = optim::gradient_squares(parameters);
+  }
+  EXPECT_NEAR(squares[1], squares[0], 1e-6 * squares[0]);
 }
 
 // The tensor-core kernels (bf16 products, f32 softmax and accumulators) against the CPU's f32: partial

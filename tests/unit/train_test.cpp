@@ -1,6 +1,7 @@
 // Training: optimizers against PyTorch, schedules, and the trainer's promises (bit-identical resume,
 // corrupt checkpoints skipped, a failed write or a NaN leaves checkpoints intact, bf16 matmuls track
 // fp32, bad configs refused).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
@@ -18,6 +19,7 @@
 
 #include "comparison.h"
 #include "moby_dataset.h"
+#include "primer/backend/backend.h"
 #include "primer/backend/cuda_info.h"
 #include "primer/io/safetensors.h"
 #include "primer/models/variants.h"
@@ -37,7 +39,7 @@ using namespace optim;  // the optimizers are tested alongside the trainer
 // Covers every kind of Adafactor parameter: factored (both dimensions >= 128), a matrix too small to
 // factor, a vector, a table, and convolution taps (each row its own parameter); and AdamW's decay rule.
 // Gradients [3, 4] and [12] (a parameter without one is left out): squares 169, norm 13; clipped to 6.5
-// they halve, and a norm under the limit (or a limit of 0) leaves them alone.
+// they halve, and a norm under the limit, a limit of 0 or a non-finite norm leaves them alone.
 TEST(Optimizers, GlobalGradientNormAndClipping) {
   std::vector<nn::NamedParameter> parameters;
   for (const std::vector<float>& grad : {std::vector<float>{3, 4}, {12}, {}}) {
@@ -47,13 +49,54 @@ TEST(Optimizers, GlobalGradientNormAndClipping) {
     parameters.push_back({"p" + std::to_string(parameters.size()), variable});
   }
   EXPECT_DOUBLE_EQ(gradient_squares(parameters), 169.0);
-  clip_gradients(parameters, 13.0, 20.0);
-  clip_gradients(parameters, 13.0, 0.0);
-  EXPECT_DOUBLE_EQ(gradient_squares(parameters), 169.0);
-  clip_gradients(parameters, 13.0, 6.5);
-  EXPECT_EQ(parameters[0].variable.grad().to_vector<float>(), (std::vector<float>{1.5f, 2.0f}));
-  EXPECT_EQ(parameters[1].variable.grad().to_vector<float>(), (std::vector<float>{6.0f}));
   EXPECT_DOUBLE_EQ(gradient_squares({}), 0.0);
+  EXPECT_EQ(clip_factor(13.0, 20.0), 1.0);
+  EXPECT_EQ(clip_factor(13.0, 0.0), 1.0);
+  EXPECT_EQ(clip_factor(13.0, 6.5), 0.5);
+  EXPECT_EQ(clip_factor(std::nan(""), 6.5), 1.0);
+}
+
+// The optimizers take the clipping factor into their step (AdamW in its update, Adafactor by scaling the
+// gradients once a parameter first): two steps clipped so equal, bit for bit, the steps on gradients
+// clipped beforehand by the backend's scale, convolution taps (one gradient, several Adafactor slots)
+// included.
+TEST(Optimizers, AClippedStepIsTheStepOnClippedGradients) {
+  const std::vector<std::pair<Shape, nn::ParameterRole>> shapes = {
+      {{130, 140}, nn::ParameterRole::dense},
+      {{9, 13}, nn::ParameterRole::dense},
+      {{13}, nn::ParameterRole::scale_or_bias},
+      {{3, 13}, nn::ParameterRole::convolution_taps}};
+  for (const std::string kind : {"adamw", "adafactor"}) {
+    SCOPED_TRACE(kind);
+    std::vector<Tensor> results[2];
+    for (const bool folded : {false, true}) {
+      Generator generator(5);
+      std::vector<nn::NamedParameter> parameters;
+      for (const auto& [shape, role] : shapes) {
+        parameters.push_back({fmt::format("p{}", parameters.size()),
+                              Variable(randn(shape, DType::f32, generator), true), role});
+      }
+      const std::unique_ptr<Optimizer> optimizer =
+          kind == "adamw" ? make_adamw(parameters, {}) : make_adafactor(parameters, {});
+      for (const double factor : {0.3, 0.7}) {
+        for (nn::NamedParameter& parameter : parameters) {
+          parameter.variable.set_grad(randn(parameter.variable.shape(), DType::f32, generator));
+          const Tensor& grad = parameter.variable.grad();
+          if (!folded) backend_for(grad.device()).scale(grad, factor, grad);
+        }
+        optimizer->step(0.01, folded ? factor : 1.0);
+      }
+      for (const nn::NamedParameter& parameter : parameters)
+        results[folded].push_back(parameter.variable.value());
+      for (const auto& [name, tensor] : optimizer->state()) results[folded].push_back(tensor);
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    for (std::size_t i = 0; i < results[0].size(); ++i) {
+      EXPECT_EQ(results[0][i].to(DType::f64).to_vector<double>(),
+                results[1][i].to(DType::f64).to_vector<double>())
+          << "tensor " << i;
+    }
+  }
 }
 
 TEST(Optimizers, MatchPyTorchAdamWAndAnIndependentAdafactorOverFiveSteps) {
@@ -112,7 +155,7 @@ TEST(Optimizers, MatchPyTorchAdamWAndAnIndependentAdafactorOverFiveSteps) {
     for (int step = 1; step <= kSteps; ++step) {
       for (nn::NamedParameter& parameter : parameters)
         parameter.variable.set_grad(grads[parameter.name][step - 1]);
-      optimizer->step(0.01);
+      optimizer->step(0.01, 1.0);
       for (const nn::NamedParameter& parameter : parameters) {
         const std::string key = kind + "." + parameter.name + "." + std::to_string(step);
         EXPECT_LT(relative_error(parameter.variable.value(), expected.at(key)), 1e-12) << key;

@@ -6,6 +6,7 @@
 // are destination-passing: the caller allocates outputs on the operands' device. Unless stated otherwise,
 // operands are contiguous and share one floating dtype.
 #include <memory>
+#include <span>
 #include <string>
 
 #include "primer/backend/stats_dtype.h"
@@ -42,8 +43,9 @@ class Backend : public DeviceTransfers {
 
   // out: a single element. Accumulates in double on the CPU.
   virtual void sum(const Tensor& x, const Tensor& out) = 0;
-  // out (one element, f64 for f64 x, else f32) = sum of x^2, accumulated in double: gradient norms.
-  virtual void sum_squares(const Tensor& x, const Tensor& out) = 0;
+  // out [xs.size()] (f64 for f64 xs, else f32): out[i] = the sum of xs[i]^2, accumulated in double. A
+  // gradient norm's terms, all of them at once so that a GPU takes a few launches, not two a gradient.
+  virtual void sum_squares_each(std::span<const Tensor> xs, const Tensor& out) = 0;
   // [N, C] -> [C]: the reduction of a bias gradient.
   virtual void sum_rows(const Tensor& x, const Tensor& out) = 0;
 };

@@ -30,8 +30,10 @@ struct AdafactorOptions {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // Updates every parameter that has a gradient, at learning rate lr.
-  virtual void step(double lr) = 0;
+  // Updates every parameter that has a gradient, at learning rate lr, taking the gradients times
+  // gradient_scale (clip_factor's). AdamW multiplies each gradient as its update reads it, so clipping
+  // costs no pass of its own (the gradients stay as they were); Adafactor scales them first.
+  virtual void step(double lr, double gradient_scale) = 0;
   // State tensors by name ("<parameter>.<moment>", and "step"), and their restoration; a missing or
   // misshapen tensor is an error naming it.
   virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;
@@ -59,8 +61,8 @@ std::unique_ptr<Optimizer> make_adafactor(std::vector<nn::NamedParameter> parame
 // The sum of the squares of every gradient (NaN or Inf when one is not finite). Apart from the clipping
 // so that data-parallel ranks holding a share each can add their sums into the global norm.
 double gradient_squares(const std::vector<nn::NamedParameter>& parameters);
-// Scales the gradients by max_norm / norm when their global L2 norm `norm` exceeds max_norm (0: no
-// clipping; a non-finite norm is left for the caller to refuse).
-void clip_gradients(const std::vector<nn::NamedParameter>& parameters, double norm, double max_norm);
+// The factor clipping scales the gradients by: max_norm / norm when their global L2 norm `norm` exceeds
+// max_norm, else 1 (max_norm 0: no clipping; a non-finite norm, which the caller refuses, gives 1).
+double clip_factor(double norm, double max_norm);
 
 }  // namespace primer::optim

@@ -24,7 +24,7 @@ class CpuBackend final : public Backend {
   void multiply(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void sum(const Tensor& x, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;
-  void sum_squares(const Tensor& x, const Tensor& out) override;
+  void sum_squares_each(std::span<const Tensor> xs, const Tensor& out) override;
 };
 
 }  // namespace primer::cpu

@@ -119,21 +119,26 @@ void CpuBackend::sum(const Tensor& x, const Tensor& out) {
   });
 }
 
-void CpuBackend::sum_squares(const Tensor& x, const Tensor& out) {
-  PRIMER_CHECK(out.numel() == 1, "sum_squares: out must hold one element, got {}", out.describe());
-  dispatch_floating(x.dtype(), "sum_squares", [&](auto tag) {
-    using T = decltype(tag);
-    check_operand(x, x.dtype(), "sum_squares", "x");
-    const T* px = x.data<T>();
-    const std::int64_t count = x.numel();
-    const double total = ordered_sum(
-        count, [px](std::int64_t begin, std::int64_t end) { return chunk_sum(px, begin, end, true); });
-    if (out.dtype() == DType::f64) {
-      out.data<double>()[0] = total;
-    } else {
-      out.data<float>()[0] = static_cast<float>(total);
-    }
-  });
+void CpuBackend::sum_squares_each(std::span<const Tensor> xs, const Tensor& out) {
+  PRIMER_CHECK(out.dim() == 1 && out.numel() == static_cast<std::int64_t>(xs.size()),
+               "sum_squares_each: out {} must hold one element for each of the {} tensors", out.describe(),
+               xs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const Tensor& x = xs[i];
+    dispatch_floating(x.dtype(), "sum_squares_each", [&](auto tag) {
+      using T = decltype(tag);
+      check_operand(x, x.dtype(), "sum_squares_each", "x");
+      check_operand(out, stats_dtype(x.dtype()), "sum_squares_each", "out");
+      const T* px = x.data<T>();
+      const double total = ordered_sum(
+          x.numel(), [px](std::int64_t begin, std::int64_t end) { return chunk_sum(px, begin, end, true); });
+      if (out.dtype() == DType::f64) {
+        out.data<double>()[i] = total;
+      } else {
+        out.data<float>()[i] = static_cast<float>(total);
+      }
+    });
+  }
 }
 
 void CpuBackend::sum_rows(const Tensor& x, const Tensor& out) {

@@ -1,5 +1,6 @@
 #include "backend/cuda/cuda_backend.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "backend/cuda/cuda_kernel_support.h"
@@ -224,11 +225,26 @@ void CudaBackend::sum(const Tensor& x, const Tensor& out) {
                                  stream()));
 }
 
-void CudaBackend::sum_squares(const Tensor& x, const Tensor& out) {
-  const Tensor partials = scratch(kernels::reduce_scratch_size(), DType::f64);
-  PRIMER_CUDA_CHECK(kernels::sum(f32(x, "sum_squares", "x"), x.numel(), true,
-                                 static_cast<double*>(partials.data_ptr()), f32(out, "sum_squares", "out"),
-                                 stream()));
+void CudaBackend::sum_squares_each(std::span<const Tensor> xs, const Tensor& out) {
+  const char* op = "sum_squares_each";
+  PRIMER_CHECK(out.dim() == 1 && out.numel() == static_cast<std::int64_t>(xs.size()),
+               "{}: out {} must hold one element for each of the {} tensors", op, out.describe(), xs.size());
+  float* totals = f32(out, op, "out");
+  kernels::SquaresList list{};
+  const auto launch = [&] {
+    const Tensor partials = scratch(std::max(list.spans.blocks(), 1), DType::f64);
+    PRIMER_CUDA_CHECK(
+        kernels::sum_squares_each(list, static_cast<double*>(partials.data_ptr()), totals, stream()));
+    totals += list.spans.size;
+    list = {};
+  };
+  for (const Tensor& x : xs) {
+    if (!list.spans.fits(x.numel())) launch();
+    PRIMER_CHECK(list.spans.fits(x.numel()), "{}: the tensor {} is too large for one launch", op,
+                 x.describe());
+    list.x[list.spans.add(x.numel())] = f32(x, op, "x");
+  }
+  launch();
 }
 
 void CudaBackend::sum_rows(const Tensor& x, const Tensor& out) {

@@ -39,7 +39,7 @@ class CudaBackend final : public Backend {
   void scale_by(const Tensor& x, const Tensor& factor, const Tensor& out) override;
   void multiply(const Tensor& a, const Tensor& b, const Tensor& out) override;
   void sum(const Tensor& x, const Tensor& out) override;
-  void sum_squares(const Tensor& x, const Tensor& out) override;
+  void sum_squares_each(std::span<const Tensor> xs, const Tensor& out) override;
   void sum_rows(const Tensor& x, const Tensor& out) override;
   // For the ops' launchers (cuda_kernel_support.h): the stream every kernel goes on, created on first
   // use; where kernels record a bad index (zeroed device memory, made on first use); temporary memory.

@@ -5,6 +5,7 @@
 
 #include "optim/adafactor/adafactor_kernels.h"
 #include "optim/optimizer_state.h"
+#include "primer/backend/backend.h"
 #include "primer/backend/kernel_table.h"
 #include "primer/backend/op_profiler.h"
 #include "primer/optim/optimizer.h"
@@ -28,11 +29,19 @@ class Adafactor final : public Optimizer {
     }
   }
 
-  void step(double lr) override {
+  void step(double lr, double gradient_scale) override {
     ++steps_;
     const double decay = 1.0 - std::pow(static_cast<double>(steps_), -options_.decay_exponent);
     if (slots_.empty()) return;
     const ProfileScope profile("adafactor", slots_.front().parameter.variable.device());
+    // Adafactor's kernels take the gradient as it is, so a clipped step scales it first, once a
+    // parameter (a convolution's taps share one gradient).
+    if (gradient_scale != 1.0) {
+      for (const Slot& slot : slots_) {
+        const Tensor& grad = slot.parameter.variable.grad();
+        if (grad.defined() && slot.tap <= 0) backend_for(grad.device()).scale(grad, gradient_scale, grad);
+      }
+    }
     for (Slot& slot : slots_) {
       const Tensor& grad = slot.parameter.variable.grad();
       if (!grad.defined()) continue;

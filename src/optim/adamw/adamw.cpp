@@ -19,19 +19,24 @@ class AdamW final : public Optimizer {
     }
   }
 
-  void step(double lr) override {
+  void step(double lr, double gradient_scale) override {
     ++steps_;
     if (slots_.empty()) return;
-    const ProfileScope profile("adamw", slots_.front().parameter.variable.device());
-    for (Slot& slot : slots_) {
+    const Device device = slots_.front().parameter.variable.device();
+    const ProfileScope profile("adamw", device);
+    std::vector<AdamWTensors> updates;
+    updates.reserve(slots_.size());
+    for (const Slot& slot : slots_) {
       const Tensor& grad = slot.parameter.variable.grad();
       if (!grad.defined()) continue;
       const Tensor& value = slot.parameter.variable.value();
       check_same_shape(value, grad, "adamw");
-      adamw_kernels.at(value.device())(value, grad, slot.m, slot.v,
-                                       {lr, options_.beta1, options_.beta2, options_.eps,
-                                        slot.decay ? options_.weight_decay : 0.0, steps_});
+      PRIMER_CHECK(value.device() == device, "adamw: parameter '{}' is on {}, the others on {}",
+                   slot.parameter.name, value.device().name(), device.name());
+      updates.push_back({value, grad, slot.m, slot.v, slot.decay});
     }
+    adamw_kernels.at(device)(updates, {lr, options_.beta1, options_.beta2, options_.eps,
+                                       options_.weight_decay, steps_, gradient_scale});
   }
 
   std::vector<std::pair<std::string, Tensor>> state() const override {
