@@ -17,20 +17,21 @@ grep -q "PRIMER_CUDA_INTERPRET:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null ||
   { echo "launch_census: $build is not a build with -DPRIMER_CUDA_INTERPRET=ON (tools/test.sh makes build-sanitize)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/bin/primer-data" train-tokenizer --input tests/data/moby_dick_200k.txt --output "$work/tokenizer" \
-  --vocab-size 1000 >/dev/null 2>&1
-"$build/bin/primer-data" encode --tokenizer "$work/tokenizer.model" --input tests/data/moby_dick_200k.txt \
-  --output "$work/moby" --validation-fraction 0.05 >/dev/null 2>&1
+# Runs a command with its output in a log, shown only when it fails.
+quietly() { "$@" >"$work/log" 2>&1 || { cat "$work/log" >&2; echo "launch_census: failed: $*" >&2; exit 1; }; }
+quietly "$build/bin/primer-data" train-tokenizer --input tests/data/moby_dick_200k.txt --output "$work/tokenizer" \
+  --vocab-size 1000
+quietly "$build/bin/primer-data" encode --tokenizer "$work/tokenizer.model" --input tests/data/moby_dick_200k.txt \
+  --output "$work/moby" --validation-fraction 0.05
 for steps in 2 3; do
-  PRIMER_INTERPRET="census=$work/census.$steps" ASAN_OPTIONS=detect_leaks=0 "$build/bin/primer-train" \
+  PRIMER_INTERPRET="census=$work/census.$steps" ASAN_OPTIONS=detect_leaks=0 quietly "$build/bin/primer-train" \
     --config configs/tiny_primer_ez.yaml --set model.d_model=64 --set model.num_layers=12 \
     --set model.num_heads=4 --set model.d_ff=256 --set model.vocab_size=1000 --set model.max_seq_len=64 \
     --set data.directory="$work/moby" --set data.seq_len=32 --set training.batch_size=2 \
     --set training.steps=$steps --set training.device=cuda --set training.precision=bf16 \
     --set training.z_loss=0 --set training.clip_grad_norm=0 --set logging.every=1 \
     --set eval.every=100000 --set eval.batches=1 --set checkpoint.every=100000 \
-    --set checkpoint.directory="$work/run$steps" "$@" >"$work/log.$steps" 2>&1 ||
-    { cat "$work/log.$steps" >&2; exit 1; }
+    --set checkpoint.directory="$work/run$steps" "$@"
 done
 # Census lines are "source kernel launches".
 awk 'FNR == NR { before[$1 " " $2] += $3; next } { after[$1 " " $2] += $3 }
